@@ -1,0 +1,453 @@
+"""A local CodeDeploy for tests and demos: moto 5.2.5, patched in place to behave like the real service.
+
+moto's URL table is bound to ``CodeDeployResponse.dispatch`` and handlers are looked up by name on every
+request, so patching moto's own classes (not subclasses) serves both ``moto.mock_aws()`` and
+``ThreadedMotoServer``. Added: ``d-XXXXXXXXX`` ids, StopDeployment, BatchGetDeploymentGroups, settable
+statuses, real alarmConfiguration/errorInformation/rollbackInfo, list pagination and, at one interception
+point (``call_action``), call recording, injected errors and latency.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import re
+import secrets
+import string
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from moto.codedeploy import responses as _responses
+from moto.codedeploy.exceptions import CodeDeployException
+from moto.codedeploy.models import AlarmConfiguration, CodeDeployBackend, DeploymentInfo, codedeploy_backends
+from moto.codedeploy.responses import CodeDeployResponse
+from moto.core.exceptions import InvalidNextTokenException, JsonRESTError
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.core.responses import ActionResult
+from moto.core.utils import utcnow
+from moto.server import ThreadedMotoServer
+
+if TYPE_CHECKING:
+    from mypy_boto3_codedeploy import CodeDeployClient
+    from mypy_boto3_codedeploy.literals import DeploymentStatusType
+
+DEFAULT_ACCOUNT: str = DEFAULT_ACCOUNT_ID
+ACTIVE_STATUSES: tuple[DeploymentStatusType, ...] = ("Created", "Queued", "InProgress", "Baking", "Ready")
+TERMINAL_STATUSES: tuple[DeploymentStatusType, ...] = ("Succeeded", "Failed", "Stopped")
+ALL_STATUSES: tuple[DeploymentStatusType, ...] = ACTIVE_STATUSES + TERMINAL_STATUSES
+DUMMY_SERVICE_ROLE_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT}:role/local-codedeploy-service-role"
+
+_ID_RE = re.compile(r"^d-[A-Z0-9]{9}$")
+_ID_ALPHABET = string.ascii_uppercase + string.digits
+_BATCH_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Call:
+    operation: str
+    params: dict[str, Any]
+
+
+@dataclass
+class _Fault:
+    operation: str
+    code: str
+    http_status: int
+    message: str | None
+    remaining: int  # -1: forever
+
+
+_lock = threading.Lock()
+_calls: list[Call] = []
+_faults: list[_Fault] = []
+_latency: dict[str | None, float] = {}
+_page_size: int | None = None
+
+
+# --- public API -----------------------------------------------------------------------------------------
+
+
+def backend(account_id: str = DEFAULT_ACCOUNT, region: str = "us-east-1") -> CodeDeployBackend:
+    return codedeploy_backends[account_id][region]
+
+
+def reset() -> None:
+    """Clear injected errors, latency, recorded calls and the list page size (not moto's own state)."""
+    global _page_size
+    with _lock:
+        _calls.clear()
+        _faults.clear()
+        _latency.clear()
+        _page_size = None
+
+
+def clear_calls() -> None:
+    """Forget the recorded calls only (faults, latency and page size stay)."""
+    with _lock:
+        _calls.clear()
+
+
+def calls() -> list[Call]:
+    """Every CodeDeploy request received since reset(), in order (injected failures included)."""
+    with _lock:
+        return list(_calls)
+
+
+def inject_error(
+    operation: str, code: str, *, http_status: int = 400, message: str | None = None, times: int = 1
+) -> None:
+    """Fail the next ``times`` calls of ``operation`` (API name) with ``code`` (-1: until reset())."""
+    if times == 0 or times < -1:
+        raise ValueError("times must be positive or -1")
+    with _lock:
+        _faults.append(_Fault(operation, code, http_status, message, times))
+
+
+def set_latency(seconds: float, operation: str | None = None) -> None:
+    """Sleep before answering ``operation`` (None: every operation); a per-operation value wins."""
+    with _lock:
+        _latency[operation] = seconds
+
+
+def set_list_page_size(n: int | None) -> None:
+    """ListApplications/ListDeploymentGroups/ListDeployments return at most ``n`` items a page (None: all)."""
+    global _page_size
+    if n is not None and n < 1:
+        raise ValueError("page size must be >= 1")
+    _page_size = n
+
+
+def set_status(
+    deployment_id: str, status: str, *, account_id: str | None = None, region: str | None = None
+) -> None:
+    """Put a deployment in any DeploymentStatus; without account/region every live backend is searched."""
+    if status not in ALL_STATUSES:
+        raise ValueError(f"unknown deployment status {status!r}")
+    d = _find_deployment(deployment_id, account_id, region)
+    d.status = status
+    now = utcnow()
+    if status not in ("Created", "Queued") and d.start_time is None:
+        d.start_time = now
+    if status in TERMINAL_STATUSES:
+        d.complete_time = d.complete_time or now
+        if status == "Succeeded":
+            d.deployment_group.local_last_successful = d
+    else:
+        d.complete_time = None
+
+
+def create_deployment(
+    client: CodeDeployClient,
+    application: str,
+    group: str,
+    *,
+    status: str = "InProgress",
+    deployment_id: str | None = None,
+) -> str:
+    """Create the Server application and group if missing, a deployment through the API, then set_status.
+
+    ``deployment_id`` gives the deployment a fixed ``d-XXXXXXXXX`` id instead of a random one (for events
+    and demos that name it).
+    """
+    if deployment_id is not None:
+        if not _ID_RE.match(deployment_id):
+            raise ValueError(f"{deployment_id!r} does not look like a CodeDeploy deployment id")
+        with contextlib.suppress(KeyError):  # KeyError: no such deployment yet, as wanted
+            _backend_holding(deployment_id, client.meta.region_name)
+            raise ValueError(f"deployment {deployment_id} already exists")
+    with contextlib.suppress(client.exceptions.ApplicationAlreadyExistsException):
+        client.create_application(applicationName=application, computePlatform="Server")
+    with contextlib.suppress(client.exceptions.DeploymentGroupAlreadyExistsException):
+        client.create_deployment_group(
+            applicationName=application, deploymentGroupName=group, serviceRoleArn=DUMMY_SERVICE_ROLE_ARN
+        )
+    created = client.create_deployment(
+        applicationName=application,
+        deploymentGroupName=group,
+        revision={
+            "revisionType": "S3",
+            "s3Location": {"bucket": "local-revisions", "key": f"{application}.zip", "bundleType": "zip"},
+        },
+    )["deploymentId"]
+    if deployment_id is not None and deployment_id != created:
+        deployments = _backend_holding(created, client.meta.region_name).deployments
+        deployments[deployment_id] = deployments.pop(created)
+        deployments[deployment_id].deployment_id = deployment_id
+        created = deployment_id
+    set_status(created, status, region=client.meta.region_name)
+    return created
+
+
+def start_server(port: int = 0, *, quiet: bool = True) -> tuple[ThreadedMotoServer, str]:
+    """Start moto's threaded server on 127.0.0.1 (port 0: a free one). Stop it with ``server.stop()``."""
+    install()
+    if quiet:  # werkzeug logs every request to stderr otherwise
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    _, bound_port = server.get_host_and_port()
+    return server, f"http://127.0.0.1:{bound_port}"
+
+
+# --- helpers --------------------------------------------------------------------------------------------
+
+
+def _error(code: str, message: str) -> CodeDeployException:
+    return CodeDeployException(code, message)
+
+
+def _backend_holding(
+    deployment_id: str, region: str | None, account_id: str | None = None
+) -> CodeDeployBackend:
+    for acct, reg, be in codedeploy_backends.iter_backends():
+        cd_backend = cast(CodeDeployBackend, be)
+        if account_id in (None, acct) and region in (None, reg) and deployment_id in cd_backend.deployments:
+            return cd_backend
+    raise KeyError(f"no deployment {deployment_id} in any moto CodeDeploy backend")
+
+
+def _find_deployment(deployment_id: str, account_id: str | None, region: str | None) -> Any:
+    return _backend_holding(deployment_id, region, account_id).deployments[deployment_id]
+
+
+def _page(items: list[Any], token: str | None) -> tuple[list[Any], str | None]:
+    # The token is opaque to callers; here it is the offset of the next page.
+    start = 0
+    if token:
+        if not token.isdigit() or int(token) > len(items):
+            raise InvalidNextTokenException()
+        start = int(token)
+    if _page_size is None:
+        return items[start:], None
+    end = start + _page_size
+    return items[start:end], (str(end) if end < len(items) else None)
+
+
+def _take_fault(operation: str) -> _Fault | None:
+    with _lock:
+        for fault in _faults:
+            if fault.operation == operation:
+                if fault.remaining > 0:
+                    fault.remaining -= 1
+                    if fault.remaining == 0:
+                        _faults.remove(fault)
+                return fault
+    return None
+
+
+def _fault_message(fault: _Fault, response: CodeDeployResponse) -> str:
+    if fault.message is not None:
+        return fault.message
+    if fault.code == "AccessDeniedException":
+        role = (
+            f"arn:{response.partition}:sts::{response.current_account}:assumed-role/local-kill-switch/local"
+        )
+        return (
+            f"User: {role} is not authorized to perform: codedeploy:{fault.operation} on resource: * "
+            "because no identity-based policy allows the action"
+        )
+    return f"{fault.code} injected by local.codedeploy"
+
+
+def _summary(d: Any) -> dict[str, Any]:
+    summary = {"deploymentId": d.deployment_id, "status": d.status, "createTime": d.create_time}
+    if d.complete_time:
+        summary["endTime"] = d.complete_time
+    return summary
+
+
+def _set_or_drop(result: dict[str, Any], key: str, value: Any) -> None:
+    # moto returns {} placeholders; the real service omits such fields until they have content.
+    if value is None:
+        result.pop(key, None)
+    else:
+        result[key] = value
+
+
+# --- patches --------------------------------------------------------------------------------------------
+
+
+def _deployment_init(orig: Callable[..., None]) -> Callable[..., None]:
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        orig(self, *args, **kwargs)
+        self.deployment_id = "d-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(9))
+        self.local_auto_rollback_enabled = None  # as sent to StopDeployment; None when omitted
+        self.local_error_information = None
+        self.local_rollback_info = None
+        self.deployment_group.local_last_attempted = self
+
+    return __init__
+
+
+def _deployment_info(orig: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+    def info(d: Any) -> dict[str, Any]:
+        result = orig(d)
+        _set_or_drop(result, "errorInformation", d.local_error_information)
+        _set_or_drop(result, "rollbackInfo", d.local_rollback_info)
+        return result
+
+    return info
+
+
+def _deployment_group_info(orig: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+    def info(group: Any) -> dict[str, Any]:
+        result = orig(group)
+        alarms = group.alarm_configuration or {}  # the request's dict, as moto stores it
+        if isinstance(alarms, AlarmConfiguration):
+            alarms = {
+                "enabled": alarms.enabled,
+                "ignorePollAlarmFailure": alarms.ignore_poll_alarm_failure,
+                "alarms": alarms.alarms,
+            }
+        result["alarmConfiguration"] = {
+            "enabled": bool(alarms.get("enabled", False)),
+            "ignorePollAlarmFailure": bool(alarms.get("ignorePollAlarmFailure", False)),
+            "alarms": [{"name": a["name"]} for a in alarms.get("alarms") or []],
+        }
+        for key, attr in (
+            ("lastAttemptedDeployment", "local_last_attempted"),
+            ("lastSuccessfulDeployment", "local_last_successful"),
+        ):
+            d = getattr(group, attr, None)
+            _set_or_drop(result, key, None if d is None else _summary(d))
+        return result
+
+    return info
+
+
+def _backend_stop_deployment(
+    self: CodeDeployBackend, deployment_id: str | None, auto_rollback_enabled: bool | None
+) -> tuple[str, str]:
+    if not deployment_id:
+        raise _error("DeploymentIdRequiredException", "At least one deployment ID must be specified.")
+    if not _ID_RE.match(deployment_id):
+        raise _error(
+            "InvalidDeploymentIdException",
+            f"Specified DeploymentId is not in the valid format: {deployment_id}",
+        )
+    d: Any = self.get_deployment(deployment_id)  # DeploymentDoesNotExistException
+    if d.status in TERMINAL_STATUSES:
+        raise _error(
+            "DeploymentAlreadyCompletedException", f"The deployment {deployment_id} is already complete."
+        )
+    lifecycle_events_running = d.status in ("InProgress", "Baking")
+    d.status = "Stopped"
+    d.complete_time = utcnow()
+    d.local_auto_rollback_enabled = auto_rollback_enabled
+    d.local_error_information = {"code": "MANUAL_STOP", "message": "The deployment was stopped by a user."}
+    if auto_rollback_enabled:
+        # The real service starts a rollback deployment (creator codeDeployRollback); the fake does not.
+        d.local_rollback_info = {
+            "rollbackMessage": "Rollback requested by StopDeployment (autoRollbackEnabled=true); "
+            "the local CodeDeploy creates no rollback deployment."
+        }
+    if lifecycle_events_running:
+        return "Pending", "Stopping Pending. Stopping to schedule commands in the deployment instances"
+    return "Succeeded", "No more commands will be scheduled for execution in the deployment instances"
+
+
+def _backend_batch_get_deployment_groups(
+    self: CodeDeployBackend, application_name: str | None, names: list[str] | None
+) -> tuple[list[Any], str]:
+    if not application_name:
+        raise _error("ApplicationNameRequiredException", "The application name was not specified.")
+    self.get_application(application_name)  # ApplicationDoesNotExistException
+    if not names:
+        raise _error("DeploymentGroupNameRequiredException", "The deployment group name was not specified.")
+    if len(names) > _BATCH_LIMIT:
+        raise _error(
+            "BatchLimitExceededException",
+            f"The maximum number of names or IDs allowed for this request ({_BATCH_LIMIT}) was exceeded.",
+        )
+    groups = self.deployment_groups.get(application_name, {})
+    missing = [n for n in names if n not in groups]
+    message = f"Deployment groups not found for application {application_name}: {', '.join(missing)}"
+    return [groups[n] for n in names if n in groups], message if missing else ""
+
+
+def _response_stop_deployment(self: CodeDeployResponse) -> ActionResult:
+    be: Any = self.codedeploy_backend
+    status, message = be.stop_deployment(
+        self._get_param("deploymentId"), self._get_param("autoRollbackEnabled")
+    )
+    return ActionResult({"status": status, "statusMessage": message})
+
+
+def _response_batch_get_deployment_groups(self: CodeDeployResponse) -> ActionResult:
+    be: Any = self.codedeploy_backend
+    groups, message = be.batch_get_deployment_groups(
+        self._get_param("applicationName"), self._get_param("deploymentGroupNames")
+    )
+    infos = [_responses._deployment_group_info(g) for g in groups]
+    return ActionResult({"deploymentGroupsInfo": infos, "errorMessage": message})
+
+
+def _paginated(orig: Callable[[CodeDeployResponse], ActionResult], key: str) -> Callable[..., ActionResult]:
+    def handler(self: CodeDeployResponse) -> ActionResult:
+        # moto filters on statuses but accepts any string; the real service rejects unknown ones.
+        if bad := [s for s in self._get_param("includeOnlyStatuses") or [] if s not in ALL_STATUSES]:
+            raise _error("InvalidDeploymentStatusException", f"The deployment status {bad[0]} is invalid.")
+        result = dict(cast(dict[str, Any], orig(self).result))
+        result[key], token = _page(result[key], self._get_param("nextToken"))
+        _set_or_drop(result, "nextToken", token)  # moto's ListDeploymentGroups echoes the request's token
+        return ActionResult(result)
+
+    return handler
+
+
+def _call_action(orig: Callable[[CodeDeployResponse], Any]) -> Callable[..., Any]:
+    """The one interception point: each request, after parsing and before its handler."""
+
+    def call_action(self: CodeDeployResponse) -> Any:
+        operation = self._get_action() or ""
+        params = copy.deepcopy(dict(getattr(self, "params", None) or {}))
+        with _lock:
+            _calls.append(Call(operation, params))
+            delay = _latency.get(operation, _latency.get(None, 0.0))
+        if delay:
+            time.sleep(delay)
+        fault = _take_fault(operation)
+        if fault is None:
+            return orig(self)
+        err = JsonRESTError(fault.code, _fault_message(fault, self))
+        err.code = fault.http_status
+        # The response call_action builds for an HTTPException raised by a handler.
+        headers: dict[str, Any] = {**dict(err.get_headers()), "status": fault.http_status}
+        status, out_headers, body = self._transform_response(
+            self.response_headers, (err.description, headers)
+        )
+        out_headers, body = self._enrich_response(out_headers, body)
+        return status, out_headers, body
+
+    return call_action
+
+
+def install() -> None:
+    """Patch moto's CodeDeploy classes in place. Idempotent (the marker lives on moto's class)."""
+    if getattr(CodeDeployResponse, "_local_codedeploy_installed", False):
+        return
+    r = CodeDeployResponse
+    patches: list[tuple[object, str, object]] = [
+        (DeploymentInfo, "__init__", _deployment_init(DeploymentInfo.__init__)),
+        (_responses, "_deployment_info", _deployment_info(_responses._deployment_info)),
+        (_responses, "_deployment_group_info", _deployment_group_info(_responses._deployment_group_info)),
+        (CodeDeployBackend, "stop_deployment", _backend_stop_deployment),
+        (CodeDeployBackend, "batch_get_deployment_groups", _backend_batch_get_deployment_groups),
+        # call_action finds handlers with inspect.isfunction, so these must be plain functions.
+        (r, "stop_deployment", _response_stop_deployment),
+        (r, "batch_get_deployment_groups", _response_batch_get_deployment_groups),
+        (r, "list_applications", _paginated(r.list_applications, "applications")),
+        (r, "list_deployment_groups", _paginated(r.list_deployment_groups, "deploymentGroups")),
+        (r, "list_deployments", _paginated(r.list_deployments, "deployments")),
+        (r, "call_action", _call_action(r.call_action)),
+        (r, "_local_codedeploy_installed", True),
+    ]
+    for owner, name, value in patches:
+        setattr(owner, name, value)
+
+
+install()

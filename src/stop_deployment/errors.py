@@ -1,0 +1,57 @@
+"""Domain errors. Each message is safe to show the caller: it never carries AWS's own text.
+
+The class name is the error code: the HTTP API puts it in `{"error": ...}` and a direct invocation
+raises the exception itself, so a Step Functions `Catch` can match on it.
+"""
+
+
+class StopDeploymentError(Exception):
+    """Base class for every error this function reports to a caller."""
+
+
+class InvalidRequest(StopDeploymentError):
+    pass
+
+
+class PayloadTooLarge(StopDeploymentError):
+    pass
+
+
+class RouteNotFound(StopDeploymentError):
+    pass
+
+
+class DeploymentNotFound(StopDeploymentError):
+    pass
+
+
+class DeploymentAlreadyCompleted(StopDeploymentError):
+    pass
+
+
+class DeploymentGroupNotAllowed(StopDeploymentError):
+    pass
+
+
+class UnsupportedDeploymentType(StopDeploymentError):
+    pass
+
+
+class AccessDenied(StopDeploymentError):
+    pass
+
+
+class Throttled(StopDeploymentError):
+    pass
+
+
+class CodeDeployUnavailable(StopDeploymentError):
+    pass
+
+
+class CodeDeployTimeout(CodeDeployUnavailable):
+    pass
+
+
+class ConfigurationError(StopDeploymentError):
+    pass

@@ -1,0 +1,47 @@
+"""What the function returns: plain JSON shapes (camelCase, like the AWS API) typed as TypedDicts.
+
+TypedDicts cost nothing at import time, which matters on the direct path, and pydantic can still
+describe them in the OpenAPI document.
+"""
+
+from typing import Literal, NotRequired
+
+# typing_extensions (a Powertools dependency) so pydantic can describe these on Python < 3.12.
+from typing_extensions import TypedDict
+
+Outcome = Literal["stop_requested", "already_completed", "dry_run"]
+
+
+class StopResult(TypedDict):
+    deploymentId: str
+    # As CodeDeploy returned them (Pending, Succeeded, or a value it adds later); null on a dry run.
+    status: str | None
+    statusMessage: str
+    # The flag actually sent; null when it was omitted so that CodeDeploy decides.
+    autoRollbackEnabled: bool | None
+    outcome: Outcome
+    applicationName: NotRequired[str]
+    deploymentGroupName: NotRequired[str]
+
+
+class RollbackInfo(TypedDict, total=False):
+    rollbackDeploymentId: str
+    rollbackTriggeringDeploymentId: str
+    rollbackMessage: str
+
+
+class ErrorInformation(TypedDict, total=False):
+    code: str
+    message: str
+
+
+class DeploymentStatus(TypedDict):
+    deploymentId: str
+    status: str
+    applicationName: str
+    deploymentGroupName: str
+    creator: NotRequired[str]
+    createTime: NotRequired[str]
+    completeTime: NotRequired[str]
+    rollbackInfo: NotRequired[RollbackInfo]
+    errorInformation: NotRequired[ErrorInformation]

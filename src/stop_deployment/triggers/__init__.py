@@ -1,0 +1,1 @@
+"""One module per way in: parse and validate the event, call the service, shape the reply."""

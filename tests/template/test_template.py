@@ -1,0 +1,463 @@
+"""template.yaml: lint-clean, least privilege, and in step with the code it deploys.
+
+The SAM translator turns the template into CloudFormation offline (see conftest.py); `Evaluator`
+then works out the intrinsic functions for chosen parameter values, as CloudFormation would.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.shared.constants import LAMBDA_ADVANCED_LOGGING_LEVELS
+from cfnlint.api import lint_file  # type: ignore[import-untyped]
+from cfnlint.config import ManualArgs  # type: ignore[import-untyped]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+FUNCTION_ID = "StopDeploymentFunction"
+API_ID = "StopDeploymentApi"
+PSEUDO_PARAMETERS = {
+    "AWS::Partition": "aws",
+    "AWS::Region": "eu-west-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::StackName": "stop-deployment",
+    "AWS::URLSuffix": "amazonaws.com",
+}
+GROUP_ARN_PREFIX = "arn:aws:codedeploy:eu-west-1:123456789012:deploymentgroup:"
+
+# The settings module reads the first four; Powertools reads the rest.
+EXPECTED_ENVIRONMENT = {
+    "DEFAULT_AUTO_ROLLBACK",
+    "ALLOWED_DEPLOYMENT_GROUPS",
+    "DRY_RUN",
+    "ENABLE_TRACING",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+}
+STOP = "codedeploy:StopDeployment"
+GET = "codedeploy:GetDeployment"
+
+NO_VALUE = object()  # what Ref AWS::NoValue evaluates to: the item or key disappears
+
+
+class Evaluator:
+    """Evaluates the intrinsic functions this template uses, for given parameter values.
+
+    Ref to a resource, Fn::GetAtt and ${Resource.Attribute} give the logical ID (and attribute)
+    as text, which is enough to see what points where.
+    """
+
+    def __init__(self, template: Mapping[str, Any], overrides: Mapping[str, str] | None = None) -> None:
+        parameters = template.get("Parameters", {})
+        self.values: dict[str, str] = {name: name for name in template.get("Resources", {})}
+        self.values.update({name: str(p["Default"]) for name, p in parameters.items() if "Default" in p})
+        self.values.update(PSEUDO_PARAMETERS)
+        self.values.update(overrides or {})
+        self.conditions: Mapping[str, Any] = template.get("Conditions", {})
+        self.mappings: Mapping[str, Any] = template.get("Mappings", {})
+
+    def condition(self, name: str) -> bool:
+        value = self.resolve(self.conditions[name])
+        assert isinstance(value, bool), f"condition {name} gave {value!r}"
+        return value
+
+    def resolve(self, node: Any) -> Any:
+        if isinstance(node, list):
+            items = [self.resolve(item) for item in node]
+            return [item for item in items if item is not NO_VALUE]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            ((key, argument),) = node.items()
+            if key in ("Ref", "Condition") or key.startswith("Fn::"):
+                return self._function(key, argument)
+        resolved = {key: self.resolve(value) for key, value in node.items()}
+        return {key: value for key, value in resolved.items() if value is not NO_VALUE}
+
+    def _function(self, name: str, argument: Any) -> Any:
+        match name:
+            case "Ref":
+                return NO_VALUE if argument == "AWS::NoValue" else self.values[argument]
+            case "Condition":
+                return self.condition(argument)
+            case "Fn::If":
+                condition, if_true, if_false = argument
+                return self.resolve(if_true if self.condition(condition) else if_false)
+            case "Fn::Equals":
+                left, right = (self.resolve(side) for side in argument)
+                return left == right
+            case "Fn::Not":
+                return not self.resolve(argument[0])
+            case "Fn::And":
+                return all(self.resolve(item) for item in argument)
+            case "Fn::Or":
+                return any(self.resolve(item) for item in argument)
+            case "Fn::Select":
+                index, items = argument
+                return self.resolve(items)[int(self.resolve(index))]
+            case "Fn::Split":
+                delimiter, source = argument
+                return str(self.resolve(source)).split(delimiter)
+            case "Fn::Join":
+                delimiter, items = argument
+                return delimiter.join(self.resolve(items))
+            case "Fn::FindInMap":
+                mapping, first, second = (self.resolve(key) for key in argument)
+                return self.mappings[mapping][first][second]
+            case "Fn::GetAtt":
+                return ".".join(argument)
+            case "Fn::Sub":
+                return self._sub(argument)
+        raise NotImplementedError(f"{name} is not evaluated by these tests")
+
+    def _sub(self, argument: Any) -> str:
+        text, variables = (argument, {}) if isinstance(argument, str) else argument
+        local = {name: self.resolve(value) for name, value in variables.items()}
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in local:
+                return str(local[name])
+            if name in self.values:
+                return self.values[name]
+            resource, _, attribute = name.partition(".")
+            assert resource in self.values, f"unknown ${{{name}}}"
+            assert attribute, f"unknown ${{{name}}}"
+            return name
+
+        return re.sub(r"\$\{([^}]+)\}", substitute, text)
+
+
+def _function(cfn_template: Mapping[str, Any]) -> Mapping[str, Any]:
+    function: Mapping[str, Any] = cfn_template["Resources"][FUNCTION_ID]
+    assert function["Type"] == "AWS::Lambda::Function"
+    properties: Mapping[str, Any] = function["Properties"]
+    return properties
+
+
+def _role(cfn_template: Mapping[str, Any]) -> Mapping[str, Any]:
+    role_id, attribute = _function(cfn_template)["Role"]["Fn::GetAtt"]
+    role: Mapping[str, Any] = cfn_template["Resources"][role_id]
+    assert (role["Type"], attribute) == ("AWS::IAM::Role", "Arn")
+    properties: Mapping[str, Any] = role["Properties"]
+    return properties
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(cfn_template: Mapping[str, Any], **parameters: str) -> list[dict[str, Any]]:
+    """The role's inline statements, evaluated for the parameter values, Sid left out."""
+    evaluator = Evaluator(cfn_template, parameters)
+    statements = []
+    for policy in _role(cfn_template).get("Policies", []):
+        for statement in evaluator.resolve(policy["PolicyDocument"]["Statement"]):
+            assert set(statement) <= {"Sid", "Effect", "Action", "Resource"}, statement
+            statements.append(
+                {
+                    "Effect": statement["Effect"],
+                    "Action": sorted(_as_list(statement["Action"])),
+                    "Resource": _as_list(statement["Resource"]),
+                }
+            )
+    return statements
+
+
+def _import_check_script() -> str:
+    return (
+        "import importlib, sys\n"
+        "code_dir, module_name, attribute = sys.argv[1:]\n"
+        "sys.path.insert(0, code_dir)\n"
+        "module = importlib.import_module(module_name)\n"
+        "handler = getattr(module, attribute)\n"
+        "assert callable(handler), f'{module_name}.{attribute} is not callable'\n"
+        "print(module.__file__)\n"
+    )
+
+
+def test_cfn_lint_finds_nothing_not_even_informational() -> None:
+    matches = lint_file(TEMPLATE_PATH, config=ManualArgs(include_checks=["I"]))
+
+    assert [str(match) for match in matches] == []
+
+
+def test_sam_translator_makes_only_the_expected_resources(cfn_template: dict[str, Any]) -> None:
+    types = sorted(resource["Type"] for resource in cfn_template["Resources"].values())
+
+    assert types == sorted(
+        [
+            "AWS::Lambda::Function",
+            "AWS::IAM::Role",
+            "AWS::Lambda::Permission",
+            "AWS::Lambda::Permission",
+            "AWS::Lambda::Permission",
+            "AWS::ApiGatewayV2::Api",
+            "AWS::ApiGatewayV2::Stage",
+            "AWS::Logs::LogGroup",
+            "AWS::CloudWatch::Alarm",
+            "AWS::CloudWatch::Alarm",
+        ]
+    )
+
+
+def test_role_allows_stop_anywhere_and_get_only_in_the_default_allowed_groups(
+    cfn_template: dict[str, Any],
+) -> None:
+    # Given the default AllowedDeploymentGroups ("*"), Then GetDeployment covers every group here.
+    assert _statements(cfn_template) == [
+        {"Effect": "Allow", "Action": [STOP], "Resource": ["*"]},
+        {"Effect": "Allow", "Action": [GET], "Resource": [GROUP_ARN_PREFIX + "*"]},
+    ]
+
+
+@pytest.mark.parametrize(
+    "allowed",
+    [
+        "*",
+        "checkout/prod",
+        "*/prod,checkout/*",
+        ",".join(f"app{n}/prod" for n in range(10)),
+    ],
+)
+def test_get_deployment_is_scoped_to_one_arn_per_allowed_glob(
+    cfn_template: dict[str, Any], allowed: str
+) -> None:
+    statements = _statements(cfn_template, AllowedDeploymentGroups=allowed)
+
+    get_resources = [s["Resource"] for s in statements if s["Action"] == [GET]]
+    assert get_resources == [[GROUP_ARN_PREFIX + glob for glob in allowed.split(",")]]
+
+
+def test_role_grants_no_wildcard_action_and_no_write_but_stop(cfn_template: dict[str, Any]) -> None:
+    for allowed in ("*", "checkout/prod,*/staging"):
+        statements = _statements(cfn_template, AllowedDeploymentGroups=allowed)
+
+        actions = {action for statement in statements for action in statement["Action"]}
+        assert actions == {STOP, GET}
+        assert all("*" not in action for action in actions)
+        assert all(statement["Effect"] == "Allow" for statement in statements)
+        # Only StopDeployment, which has no resource type, is granted on "*".
+        assert [s["Action"] for s in statements if "*" in s["Resource"]] == [[STOP]]
+
+
+def test_role_managed_policies_are_basic_execution_and_xray_write(cfn_template: dict[str, Any]) -> None:
+    # SAM adds the X-Ray write policy whenever Tracing is not a literal "Disabled", and here it
+    # is an Fn::If on EnableTracing, so it is always there (write-only telemetry, no CodeDeploy).
+    arns = Evaluator(cfn_template).resolve(_role(cfn_template)["ManagedPolicyArns"])
+
+    assert sorted(arns) == [
+        "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    ]
+
+
+@pytest.mark.parametrize(
+    "allowed",
+    [
+        "*",
+        "checkout/prod",
+        "*/prod,checkout/*",
+        "team.a@x_y-z+w=v/prod?",
+        ",".join(f"app{n}/prod" for n in range(10)),
+    ],
+)
+def test_allowed_deployment_groups_pattern_accepts(sam_template: dict[str, Any], allowed: str) -> None:
+    pattern = sam_template["Parameters"]["AllowedDeploymentGroups"]["AllowedPattern"]
+
+    assert re.fullmatch(pattern, allowed)
+
+
+@pytest.mark.parametrize(
+    "allowed",
+    [
+        "",
+        "checkout",  # not application/group
+        "checkout/prod,",
+        "checkout/prod, */staging",  # spaces would end up inside an ARN
+        "checkout/[ab]",  # IAM has no character classes
+        "checkout/prod/x",
+        ",".join(f"app{n}/prod" for n in range(11)),  # the policy holds 10 at most
+    ],
+)
+def test_allowed_deployment_groups_pattern_rejects(sam_template: dict[str, Any], allowed: str) -> None:
+    pattern = sam_template["Parameters"]["AllowedDeploymentGroups"]["AllowedPattern"]
+
+    assert not re.fullmatch(pattern, allowed)
+
+
+def test_parameters_offer_the_values_the_settings_accept(sam_template: dict[str, Any]) -> None:
+    parameters = sam_template["Parameters"]
+
+    assert parameters["DefaultAutoRollback"]["AllowedValues"] == ["true", "false", "deployment-group"]
+    assert parameters["DefaultAutoRollback"]["Default"] == "true"
+    for name in ("DryRun", "EnableTracing"):
+        assert parameters[name]["AllowedValues"] == ["true", "false"]
+        assert parameters[name]["Default"] == "false"
+    assert parameters["AllowedDeploymentGroups"]["Default"] == "*"
+    assert parameters["LogLevel"]["Default"] == "INFO"
+
+
+def test_http_api_has_exactly_the_three_routes_all_behind_iam(cfn_template: dict[str, Any]) -> None:
+    api = cfn_template["Resources"][API_ID]
+    assert api["Type"] == "AWS::ApiGatewayV2::Api"
+    body = api["Properties"]["Body"]
+
+    operations = {
+        (method.upper(), path): operation
+        for path, methods in body["paths"].items()
+        for method, operation in methods.items()
+    }
+
+    assert set(operations) == {
+        ("POST", "/stop"),
+        ("POST", "/deployments/{deploymentId}/stop"),
+        ("GET", "/deployments/{deploymentId}"),
+    }
+    for operation in operations.values():
+        assert operation["security"] == [{"AWS_IAM": []}]
+        integration = operation["x-amazon-apigateway-integration"]
+        assert integration["payloadFormatVersion"] == "2.0"
+        assert f"${{{FUNCTION_ID}.Arn}}" in integration["uri"]["Fn::Sub"]
+    assert body["components"]["securitySchemes"]["AWS_IAM"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+
+
+def test_api_gateway_may_invoke_the_function_only_for_those_routes(cfn_template: dict[str, Any]) -> None:
+    evaluator = Evaluator(cfn_template)
+    permissions = [
+        evaluator.resolve(resource["Properties"])
+        for resource in cfn_template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Permission"
+    ]
+
+    assert {(p["FunctionName"], p["Principal"], p["Action"]) for p in permissions} == {
+        (FUNCTION_ID, "apigateway.amazonaws.com", "lambda:InvokeFunction")
+    }
+    api_arn = f"arn:aws:execute-api:eu-west-1:123456789012:{API_ID}/*/"
+    assert sorted(p["SourceArn"] for p in permissions) == sorted(
+        api_arn + route for route in ("POST/stop", "POST/deployments/*/stop", "GET/deployments/*")
+    )
+
+
+def test_function_runs_arm64_python_313_with_the_matching_powertools_layer(
+    cfn_template: dict[str, Any],
+) -> None:
+    function = _function(cfn_template)
+
+    assert function["Runtime"] == "python3.13"
+    assert function["Architectures"] == ["arm64"]
+    assert function["MemorySize"] == 512
+    assert function["Timeout"] == 60
+    [layer] = [layer["Fn::Sub"] for layer in function["Layers"]]
+    assert layer == "{{resolve:ssm:/aws/service/powertools/python/arm64/python3.13/latest}}"
+
+
+def test_reserved_concurrency_comes_from_a_bounded_parameter(cfn_template: dict[str, Any]) -> None:
+    function = _function(cfn_template)
+    assert function["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}
+
+    parameter = cfn_template["Parameters"]["ReservedConcurrency"]
+    assert parameter["Type"] == "Number"
+    assert 1 <= parameter["MinValue"] <= parameter["Default"] == 10 <= parameter["MaxValue"] <= 100
+
+
+def test_function_logs_to_its_own_log_group_with_retention(cfn_template: dict[str, Any]) -> None:
+    logging_config = Evaluator(cfn_template).resolve(_function(cfn_template)["LoggingConfig"])
+
+    log_group = cfn_template["Resources"][logging_config["LogGroup"]]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
+    assert cfn_template["Parameters"]["LogRetentionInDays"]["Default"] == 30
+    assert logging_config["LogFormat"] == "JSON"
+
+
+def test_lambda_log_level_matches_the_powertools_log_level(cfn_template: dict[str, Any]) -> None:
+    # Lambda's application log level overrides POWERTOOLS_LOG_LEVEL, so they must say the same.
+    function = _function(cfn_template)
+    for level in cfn_template["Parameters"]["LogLevel"]["AllowedValues"]:
+        evaluator = Evaluator(cfn_template, {"LogLevel": level})
+
+        lambda_level = evaluator.resolve(function["LoggingConfig"])["ApplicationLogLevel"]
+        powertools_level = evaluator.resolve(function["Environment"])["Variables"]["POWERTOOLS_LOG_LEVEL"]
+
+        assert LAMBDA_ADVANCED_LOGGING_LEVELS[lambda_level] == powertools_level == level
+
+
+@pytest.mark.parametrize(("enable_tracing", "mode"), [("true", "Active"), ("false", "PassThrough")])
+def test_tracing_is_active_only_when_enabled(
+    cfn_template: dict[str, Any], enable_tracing: str, mode: str
+) -> None:
+    evaluator = Evaluator(cfn_template, {"EnableTracing": enable_tracing})
+    function = _function(cfn_template)
+
+    assert evaluator.resolve(function["TracingConfig"]) == {"Mode": mode}
+    assert evaluator.resolve(function["Environment"])["Variables"]["ENABLE_TRACING"] == enable_tracing
+
+
+def test_environment_variables_are_exactly_the_expected_set(cfn_template: dict[str, Any]) -> None:
+    variables = _function(cfn_template)["Environment"]["Variables"]
+
+    assert set(variables) == EXPECTED_ENVIRONMENT
+    assert variables["ALLOWED_DEPLOYMENT_GROUPS"] == {"Ref": "AllowedDeploymentGroups"}
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "stop-deployment"
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "StopDeployment"
+
+
+def test_errors_alarm_fires_on_one_function_error_in_a_minute(cfn_template: dict[str, Any]) -> None:
+    alarms = [
+        Evaluator(cfn_template).resolve(resource["Properties"])
+        for resource in cfn_template["Resources"].values()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+    ]
+
+    [errors] = [alarm for alarm in alarms if alarm["MetricName"] == "Errors"]
+    assert errors["Namespace"] == "AWS/Lambda"
+    assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": FUNCTION_ID}]
+    assert (errors["Statistic"], errors["Period"], errors["EvaluationPeriods"]) == ("Sum", 60, 1)
+    assert (errors["ComparisonOperator"], errors["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+
+
+def test_outputs_give_the_api_url_and_the_function(cfn_template: dict[str, Any]) -> None:
+    outputs = Evaluator(cfn_template).resolve(cfn_template["Outputs"])
+
+    assert outputs["HttpApiUrl"]["Value"] == f"https://{API_ID}.execute-api.eu-west-1.amazonaws.com/"
+    assert outputs["FunctionArn"]["Value"] == f"{FUNCTION_ID}.Arn"
+    assert outputs["FunctionName"]["Value"] == FUNCTION_ID
+
+
+def test_handler_is_a_callable_importable_from_code_uri_with_the_template_environment(
+    sam_template: dict[str, Any], cfn_template: dict[str, Any], tmp_path: Path
+) -> None:
+    # Given a fresh interpreter that, like Lambda, has only CodeUri on its path and the template's
+    # environment (defaults), When it imports the Handler's module, Then the attribute is callable.
+    properties = sam_template["Resources"][FUNCTION_ID]["Properties"]
+    code_dir = (REPO_ROOT / properties["CodeUri"]).resolve()
+    module_name, _, attribute = properties["Handler"].rpartition(".")
+    variables = Evaluator(cfn_template).resolve(_function(cfn_template)["Environment"])["Variables"]
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_REGION": PSEUDO_PARAMETERS["AWS::Region"],
+        "AWS_DEFAULT_REGION": PSEUDO_PARAMETERS["AWS::Region"],
+        **{name: str(value) for name, value in variables.items()},
+    }
+
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", _import_check_script(), str(code_dir), module_name, attribute],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()).resolve().is_relative_to(code_dir)

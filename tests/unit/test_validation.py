@@ -1,0 +1,64 @@
+"""The request rules: one source (the pydantic model), two validators that must agree."""
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from local import schemas
+from stop_deployment.errors import InvalidRequest
+from stop_deployment.models import StopRequest
+from stop_deployment.validation import SCHEMA_PATH, parse_stop_request
+
+PAYLOADS: list[Any] = [
+    {"deploymentId": "d-LGUMS25CC"},
+    {"deploymentId": "d-lgums25cc", "autoRollbackEnabled": False},
+    {"deploymentId": " \td-LGUMS25CC\n", "autoRollbackEnabled": True},
+    {"deploymentId": "d-LGUMS25CC", "autoRollbackEnabled": None},
+    {"deploymentId": "D-LGUMS25CC"},
+    {"deploymentId": "d-LGUMS25C"},
+    {"deploymentId": "d-LGUMS25CCX"},
+    {"deploymentId": "d-LGUMS_5CC"},
+    {"deploymentId": "d-LGUMS25CÇ"},
+    {"deploymentId": "x d-LGUMS25CC"},
+    {"deploymentId": ""},
+    {"deploymentId": None},
+    {"deploymentId": 1},
+    {"deploymentId": ["d-LGUMS25CC"]},
+    {"deploymentId": "d-LGUMS25CC", "autoRollbackEnabled": "true"},
+    {"deploymentId": "d-LGUMS25CC", "autoRollbackEnabled": "yes"},
+    {"deploymentId": "d-LGUMS25CC", "autoRollbackEnabled": 1},
+    {"deploymentId": "d-LGUMS25CC", "autoRollbackEnabled": 0},
+    {"deploymentId": "d-LGUMS25CC", "extra": 1},
+    {"autoRollbackEnabled": True},
+    {},
+]
+
+
+def test_the_json_schema_file_is_generated_from_the_model() -> None:
+    assert json.loads(SCHEMA_PATH.read_text()) == schemas.stop_request_schema(), "run `make schemas`"
+
+
+def test_docs_openapi_is_current() -> None:
+    assert json.loads(schemas.OPENAPI_PATH.read_text()) == schemas.openapi(), "run `make schemas`"
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_direct_validator_and_pydantic_model_agree(payload: Any) -> None:
+    try:
+        model = StopRequest.model_validate(payload)
+        expected: Any = (model.deploymentId, model.autoRollbackEnabled)
+    except ValidationError:
+        expected = InvalidRequest
+
+    try:
+        actual: Any = parse_stop_request(payload)
+    except InvalidRequest:
+        actual = InvalidRequest
+
+    assert actual == expected
+
+
+def test_ids_are_trimmed_and_upper_cased() -> None:
+    assert parse_stop_request({"deploymentId": " d-lgums25cc\n"}) == ("d-LGUMS25CC", None)
