@@ -278,3 +278,28 @@ def test_timeouts_are_504_after_retries(
     assert response["statusCode"] == expected_status
     assert body_of(response)["error"] == error
     assert len(attempts) == codedeploy.MAX_ATTEMPTS
+
+
+def test_a_form_encoded_body_is_refused_as_not_json(seeded: Any, lambda_context: Any) -> None:
+    # curl -d sends application/x-www-form-urlencoded unless told otherwise.
+    event = load_event("rest-stop.json")
+    event["headers"]["Content-Type"] = "application/x-www-form-urlencoded"
+    event["multiValueHeaders"]["Content-Type"] = ["application/x-www-form-urlencoded"]
+
+    response = lambda_handler(event, lambda_context)
+
+    assert response["statusCode"] == 400
+    assert "must be JSON" in body_of(response)["message"]
+    assert operations() == []
+
+
+@pytest.mark.parametrize("body", ["//79/w==", "not base64!"])
+def test_a_body_that_is_not_utf8_or_not_base64_is_400(seeded: Any, lambda_context: Any, body: str) -> None:
+    event = load_event("function-url-stop.json")
+    event["body"] = body  # flagged base64: b"\xff\xfe\xfd\xff", then not base64 at all
+
+    response = lambda_handler(event, lambda_context)
+
+    assert response["statusCode"] == 400
+    assert body_of(response)["error"] == "InvalidRequest"
+    assert operations() == []

@@ -4,6 +4,8 @@ Powertools validates requests with the pydantic models; every failure leaves thr
 the one table from domain error to HTTP status, so callers always get `{"error", "message", "requestId"}`.
 """
 
+import base64
+import binascii
 import json
 from typing import Annotated, Any
 
@@ -23,7 +25,6 @@ from ..errors import (
     AccessDenied,
     CodeDeployTimeout,
     CodeDeployUnavailable,
-    ConfigurationError,
     DeploymentAlreadyCompleted,
     DeploymentGroupNotAllowed,
     DeploymentNotFound,
@@ -54,7 +55,6 @@ HTTP_STATUS: dict[type[StopDeploymentError], int] = {
     PayloadTooLarge: 413,
     UnsupportedDeploymentType: 422,
     Throttled: 429,
-    ConfigurationError: 500,
     CodeDeployUnavailable: 502,
     CodeDeployTimeout: 504,
 }
@@ -152,6 +152,14 @@ def _error_response(error: StopDeploymentError) -> Response[str]:
 
 def _validation_error(error: RequestValidationError) -> Response[str]:
     """Powertools answers 422 with pydantic's details; we answer 400 naming the field."""
+    content_type = router.current_event.headers.get("content-type") or "application/json"
+    if "json" not in content_type.lower():
+        # Powertools parsed the body as a form (curl -d's default), so its field errors would mislead.
+        return _error_response(
+            InvalidRequest(
+                f"the request body must be JSON sent as Content-Type: application/json, not {content_type}"
+            )
+        )
     return _error_response(_first_invalid_field(error.errors()))
 
 
@@ -188,23 +196,28 @@ _http = _resolver(APIGatewayHttpResolver(enable_validation=True))
 
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.set_correlation_id(_request_id(event) or context.aws_request_id)
-    too_large = _body_too_large(event)
-    if too_large:
-        # Checked before Powertools parses the body (its validation runs before any middleware).
-        status, body = _error_body(too_large, _request_id(event))
+    problem = _unreadable_body(event)
+    if problem:
+        # Checked before Powertools reads the body: its validation runs before any middleware, and
+        # it raises UnicodeDecodeError on a body that is not UTF-8.
+        status, body = _error_body(problem, _request_id(event))
         return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": body}
     app = _rest if "httpMethod" in event else _http
     return app.resolve(event, context)
 
 
-def _body_too_large(event: dict[str, Any]) -> PayloadTooLarge | None:
+def _unreadable_body(event: dict[str, Any]) -> StopDeploymentError | None:
     body = event.get("body")
     if not isinstance(body, str):
         return None
-    size = len(body.encode()) * (3 / 4 if event.get("isBase64Encoded") else 1)
-    if size <= MAX_BODY_BYTES:
-        return None
-    return PayloadTooLarge(f"the request body is over {MAX_BODY_BYTES // 1024} KiB")
+    try:
+        raw = base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else body.encode()
+        if len(raw) > MAX_BODY_BYTES:
+            return PayloadTooLarge(f"the request body is over {MAX_BODY_BYTES // 1024} KiB")
+        raw.decode()
+    except (binascii.Error, UnicodeError):
+        return InvalidRequest("the request body is not UTF-8 text (or not valid base64 when flagged so)")
+    return None
 
 
 def openapi_resolver() -> ApiGatewayResolver:
