@@ -461,3 +461,18 @@ def test_handler_is_a_callable_importable_from_code_uri_with_the_template_enviro
 
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()).resolve().is_relative_to(code_dir)
+
+
+def test_codedeploy_retries_and_timeouts_fit_inside_the_function_timeout(
+    sam_template: dict[str, Any],
+) -> None:
+    from stop_deployment import codedeploy
+
+    timeout = sam_template["Resources"][FUNCTION_ID]["Properties"]["Timeout"]
+    # Standard mode sleeps at most 2**(n-1) s (jittered) before retry n.
+    backoff = sum(2**retry for retry in range(codedeploy.MAX_ATTEMPTS - 1))
+    per_call = codedeploy.MAX_ATTEMPTS * (
+        codedeploy.CONNECT_TIMEOUT_SECONDS + codedeploy.READ_TIMEOUT_SECONDS
+    )
+    # The longest path today is GetDeployment (allowlist) then StopDeployment.
+    assert 2 * (per_call + backoff) < timeout
