@@ -59,6 +59,7 @@ class _Fault:
     http_status: int
     message: str | None
     remaining: int  # -1: forever
+    match: dict[str, Any] | None  # only calls whose parameters include these
 
 
 _lock = threading.Lock()
@@ -98,13 +99,22 @@ def calls() -> list[Call]:
 
 
 def inject_error(
-    operation: str, code: str, *, http_status: int = 400, message: str | None = None, times: int = 1
+    operation: str,
+    code: str,
+    *,
+    http_status: int = 400,
+    message: str | None = None,
+    times: int = 1,
+    match: dict[str, Any] | None = None,
 ) -> None:
-    """Fail the next ``times`` calls of ``operation`` (API name) with ``code`` (-1: until reset())."""
+    """Fail the next ``times`` calls of ``operation`` (API name) with ``code`` (-1: until reset()).
+
+    ``match`` limits it to calls whose parameters include these, e.g. {"deploymentId": "d-…"}.
+    """
     if times == 0 or times < -1:
         raise ValueError("times must be positive or -1")
     with _lock:
-        _faults.append(_Fault(operation, code, http_status, message, times))
+        _faults.append(_Fault(operation, code, http_status, message, times, match))
 
 
 def set_latency(seconds: float, operation: str | None = None) -> None:
@@ -227,10 +237,11 @@ def _page(items: list[Any], token: str | None) -> tuple[list[Any], str | None]:
     return items[start:end], (str(end) if end < len(items) else None)
 
 
-def _take_fault(operation: str) -> _Fault | None:
+def _take_fault(operation: str, params: dict[str, Any]) -> _Fault | None:
     with _lock:
         for fault in _faults:
-            if fault.operation == operation:
+            matches = all(params.get(key) == value for key, value in (fault.match or {}).items())
+            if fault.operation == operation and matches:
                 if fault.remaining > 0:
                     fault.remaining -= 1
                     if fault.remaining == 0:
@@ -410,7 +421,7 @@ def _call_action(orig: Callable[[CodeDeployResponse], Any]) -> Callable[..., Any
             delay = _latency.get(operation, _latency.get(None, 0.0))
         if delay:
             time.sleep(delay)
-        fault = _take_fault(operation)
+        fault = _take_fault(operation, params)
         if fault is None:
             return orig(self)
         err = JsonRESTError(fault.code, _fault_message(fault, self))

@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from local import codedeploy as local_codedeploy
-from stop_deployment import codedeploy, settings
+from stop_deployment import cloudwatch, codedeploy, settings, targets
 from stop_deployment.observability import logger
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
@@ -45,18 +45,24 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fake credentials, one region, no endpoint override (mock_aws only intercepts without one)."""
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CODEDEPLOY", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
-    for name in ("DEFAULT_AUTO_ROLLBACK", "ALLOWED_DEPLOYMENT_GROUPS", "DRY_RUN", "ENABLE_TRACING"):
+    for name in settings.VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
-    settings.get.cache_clear()
-    codedeploy.client.cache_clear()
+    _forget_process_state()
     yield
+    _forget_process_state()
+
+
+def _forget_process_state() -> None:
+    """What a warm Lambda keeps between invocations: settings, clients, the discovery cache."""
     settings.get.cache_clear()
     codedeploy.client.cache_clear()
+    cloudwatch.client.cache_clear()
+    targets.forget_discovered()
 
 
 class _CurrentStdout:

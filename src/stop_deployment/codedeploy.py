@@ -32,17 +32,25 @@ from .results import DeploymentStatus
 if TYPE_CHECKING:
     from mypy_boto3_codedeploy import CodeDeployClient
 
+# The alarm fan-out stops this many deployments at once; the connection pool must match.
+MAX_PARALLEL_CALLS = 20
+# Statuses of a deployment still in flight (the API's spellings; Baking and Ready included).
+ACTIVE_STATUSES = ["Created", "Queued", "InProgress", "Baking", "Ready"]
+_BATCH_GET_DEPLOYMENTS_LIMIT = 25
+_BATCH_GET_GROUPS_LIMIT = 100
+
 # Worst case per call: 3 attempts x (2 s connect + 3 s read) + standard-mode backoff (< 1 s + < 2 s)
 # = 18 s, so a lookup and a stop fit well inside the function's 60 s timeout.
 MAX_ATTEMPTS = 3
 CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 3
 
-_CONFIG = Config(
+CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
     connect_timeout=CONNECT_TIMEOUT_SECONDS,
     read_timeout=READ_TIMEOUT_SECONDS,
     user_agent_extra=f"stop-deployment/{__version__}",
+    max_pool_connections=MAX_PARALLEL_CALLS,
 )
 
 # CodeDeploy error code -> the domain error reported to the caller. Anything else is "unavailable".
@@ -57,23 +65,24 @@ _ERRORS: dict[str, type[StopDeploymentError]] = {
     "AccessDeniedException": AccessDenied,
 }
 
+# {subject} is "deployment d-…" or "deployment group app/group".
 _MESSAGES: dict[type[StopDeploymentError], str] = {
-    InvalidRequest: "CodeDeploy rejected the deployment id {id}",
-    DeploymentNotFound: "Deployment {id} (or its group) does not exist in this account and region",
-    DeploymentAlreadyCompleted: "Deployment {id} had already completed; there was nothing left to stop",
-    UnsupportedDeploymentType: "CodeDeploy cannot stop deployment {id}: its deployment type does not "
+    InvalidRequest: "CodeDeploy rejected the request for {subject}",
+    DeploymentNotFound: "The {subject} (or its group) does not exist in this account and region",
+    DeploymentAlreadyCompleted: "The {subject} had already completed; there was nothing left to stop",
+    UnsupportedDeploymentType: "CodeDeploy cannot stop the {subject}: its deployment type does not "
     "allow it (a CloudFormation blue/green deployment is stopped by cancelling the stack update)",
-    Throttled: "CodeDeploy throttled the request for {id} after retries; try again shortly",
-    AccessDenied: "This function's role is not allowed to act on deployment {id}; see the function's logs",
-    CodeDeployUnavailable: "CodeDeploy did not answer for {id}; the deployment may not have been stopped",
-    CodeDeployTimeout: "CodeDeploy did not answer in time for {id}; the deployment may not have been stopped",
+    Throttled: "CodeDeploy throttled the request for the {subject} after retries; try again shortly",
+    AccessDenied: "This function's role may not act on the {subject}; see the function's logs",
+    CodeDeployUnavailable: "CodeDeploy did not answer for the {subject}; nothing was confirmed",
+    CodeDeployTimeout: "CodeDeploy did not answer in time for the {subject}; nothing was confirmed",
 }
 
 
 @functools.cache
 def client() -> "CodeDeployClient":
     """One client per process, created on first use so warm invocations reuse its connections."""
-    return boto3.client("codedeploy", config=_CONFIG)
+    return boto3.client("codedeploy", config=CONFIG)
 
 
 def stop(deployment_id: str, auto_rollback: bool | None) -> tuple[str, str]:
@@ -81,14 +90,14 @@ def stop(deployment_id: str, auto_rollback: bool | None) -> tuple[str, str]:
     kwargs: dict[str, Any] = {"deploymentId": deployment_id}
     if auto_rollback is not None:
         kwargs["autoRollbackEnabled"] = auto_rollback
-    with _translated("StopDeployment", deployment_id):
+    with _translated("StopDeployment", f"deployment {deployment_id}"):
         response = client().stop_deployment(**kwargs)
     return response.get("status", ""), response.get("statusMessage", "")
 
 
 def get(deployment_id: str) -> DeploymentStatus:
     """Call GetDeployment and keep the fields a person needs to judge the deployment."""
-    with _translated("GetDeployment", deployment_id):
+    with _translated("GetDeployment", f"deployment {deployment_id}"):
         info = client().get_deployment(deploymentId=deployment_id)["deploymentInfo"]
     status: DeploymentStatus = {
         "deploymentId": info.get("deploymentId", deployment_id),
@@ -108,8 +117,69 @@ def get(deployment_id: str) -> DeploymentStatus:
     return status
 
 
+def list_in_flight(application: str, group: str) -> list[str]:
+    """Ids of the group's deployments still in flight, every page of ListDeployments."""
+    ids: list[str] = []
+    with _translated("ListDeployments", f"deployment group {application}/{group}"):
+        pages = (
+            client()
+            .get_paginator("list_deployments")
+            .paginate(
+                applicationName=application,
+                deploymentGroupName=group,
+                includeOnlyStatuses=ACTIVE_STATUSES,  # type: ignore[arg-type]
+            )
+        )
+        for page in pages:
+            ids.extend(page.get("deployments", []))
+    return ids
+
+
+def creators(deployment_ids: list[str]) -> dict[str, str]:
+    """Who created each deployment (codeDeployRollback marks a rollback), by BatchGetDeployments."""
+    found: dict[str, str] = {}
+    for start in range(0, len(deployment_ids), _BATCH_GET_DEPLOYMENTS_LIMIT):
+        chunk = deployment_ids[start : start + _BATCH_GET_DEPLOYMENTS_LIMIT]
+        with _translated("BatchGetDeployments", f"deployments {', '.join(chunk)}"):
+            infos = client().batch_get_deployments(deploymentIds=chunk).get("deploymentsInfo", [])
+        found.update(
+            {info["deploymentId"]: info.get("creator", "") for info in infos if "deploymentId" in info}
+        )
+    return found
+
+
+def groups_by_alarm() -> dict[str, list[str]]:
+    """Alarm name -> the application/group targets whose alarmConfiguration lists it (every group read)."""
+    index: dict[str, list[str]] = {}
+    with _translated("ListApplications", "applications"):
+        applications = [
+            name
+            for page in client().get_paginator("list_applications").paginate()
+            for name in page["applications"]
+        ]
+    for application in applications:
+        with _translated("ListDeploymentGroups", f"application {application}"):
+            names = [
+                name
+                for page in client()
+                .get_paginator("list_deployment_groups")
+                .paginate(applicationName=application)
+                for name in page["deploymentGroups"]
+            ]
+        for start in range(0, len(names), _BATCH_GET_GROUPS_LIMIT):
+            chunk = names[start : start + _BATCH_GET_GROUPS_LIMIT]
+            with _translated("BatchGetDeploymentGroups", f"application {application}"):
+                infos = client().batch_get_deployment_groups(
+                    applicationName=application, deploymentGroupNames=chunk
+                )
+            for info in infos.get("deploymentGroupsInfo", []):
+                for alarm in info.get("alarmConfiguration", {}).get("alarms", []):
+                    index.setdefault(alarm["name"], []).append(f"{application}/{info['deploymentGroupName']}")
+    return index
+
+
 @contextmanager
-def _translated(operation: str, deployment_id: str) -> Iterator[None]:
+def _translated(operation: str, subject: str) -> Iterator[None]:
     """Turn boto3 errors into domain errors; AWS's own message (it can carry ARNs) only reaches the log."""
     started = time.perf_counter()
     try:
@@ -117,19 +187,19 @@ def _translated(operation: str, deployment_id: str) -> Iterator[None]:
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "Unknown")
         error = _ERRORS.get(code, CodeDeployUnavailable)
-        _log_failure(operation, deployment_id, code, str(exc), started, exc.response)
-        raise error(_MESSAGES[error].format(id=deployment_id)) from exc
+        _log_failure(operation, subject, code, str(exc), started, exc.response)
+        raise error(_MESSAGES[error].format(subject=subject)) from exc
     except (ConnectTimeoutError, ReadTimeoutError) as exc:
-        _log_failure(operation, deployment_id, type(exc).__name__, str(exc), started)
-        raise CodeDeployTimeout(_MESSAGES[CodeDeployTimeout].format(id=deployment_id)) from exc
+        _log_failure(operation, subject, type(exc).__name__, str(exc), started)
+        raise CodeDeployTimeout(_MESSAGES[CodeDeployTimeout].format(subject=subject)) from exc
     except BotoCoreError as exc:
-        _log_failure(operation, deployment_id, type(exc).__name__, str(exc), started)
-        raise CodeDeployUnavailable(_MESSAGES[CodeDeployUnavailable].format(id=deployment_id)) from exc
+        _log_failure(operation, subject, type(exc).__name__, str(exc), started)
+        raise CodeDeployUnavailable(_MESSAGES[CodeDeployUnavailable].format(subject=subject)) from exc
 
 
 def _log_failure(
     operation: str,
-    deployment_id: str,
+    subject: str,
     code: str,
     detail: str,
     started: float,
@@ -140,7 +210,7 @@ def _log_failure(
         "CodeDeploy call failed",
         extra={
             "operation": operation,
-            "deploymentId": deployment_id,
+            "subject": subject,
             "awsErrorCode": code,
             "awsErrorMessage": detail,
             "awsRequestId": metadata.get("RequestId"),

@@ -55,3 +55,7 @@ class CodeDeployTimeout(CodeDeployUnavailable):
 
 class ConfigurationError(StopDeploymentError):
     pass
+
+
+class StopsIncomplete(StopDeploymentError):
+    """Some stops of an alarm failed for a reason a retry may fix; raised after all were attempted."""

@@ -12,22 +12,36 @@ from . import settings
 from .observability import logger, metrics
 
 
-def _is_http(event: Any) -> bool:
+def _is_http(event: dict[str, Any]) -> bool:
     # REST v1 carries httpMethod; HTTP API v2 and Function URLs carry requestContext.http.
-    return (
-        isinstance(event, dict)
-        and isinstance(event.get("requestContext"), dict)
-        and ("httpMethod" in event or "http" in event["requestContext"])
-    )
+    context = event.get("requestContext")
+    return isinstance(context, dict) and ("httpMethod" in event or "http" in context)
 
 
 @metrics.log_metrics(raise_on_empty_metrics=False)
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: Any, context: LambdaContext) -> Any:
-    if _is_http(event):
-        from .triggers import http
+    if isinstance(event, dict):
+        if _is_http(event):
+            from .triggers import http
 
-        return http.handle(event, context)
+            return http.handle(event, context)
+        if event.get("detail-type") == "CloudWatch Alarm State Change":
+            from .triggers import alarm
+
+            return alarm.handle(alarm.from_eventbridge(event), context)
+        if "alarmData" in event:
+            from .triggers import alarm
+
+            return alarm.handle(alarm.from_alarm_action(event), context)
+        if "Records" in event:
+            from .triggers import alarm
+
+            return alarm.handle(alarm.from_sns(event), context)
+        if "detail-type" in event:
+            from .triggers import direct
+
+            return direct.handle_stop_request_event(event, context)
     from .triggers import direct
 
     return direct.handle(event, context)

@@ -10,6 +10,10 @@ from typing import Literal, NotRequired
 from typing_extensions import TypedDict
 
 Outcome = Literal["stop_requested", "already_completed", "dry_run"]
+# What happened to a deployment when stopping many: a StopResult outcome or one of these.
+FanOutOutcome = Literal[
+    "stop_requested", "already_completed", "dry_run", "refused", "failed", "skipped_rollback"
+]
 
 
 class StopResult(TypedDict):
@@ -45,3 +49,29 @@ class DeploymentStatus(TypedDict):
     completeTime: NotRequired[str]
     rollbackInfo: NotRequired[RollbackInfo]
     errorInformation: NotRequired[ErrorInformation]
+
+
+class DeploymentOutcome(TypedDict):
+    """One deployment of a fan-out: a stop result, or why it was not stopped."""
+
+    deploymentId: str
+    outcome: FanOutOutcome
+    applicationName: str
+    deploymentGroupName: str
+    status: NotRequired[str | None]
+    statusMessage: NotRequired[str]
+    autoRollbackEnabled: NotRequired[bool | None]
+    error: NotRequired[str]
+    message: NotRequired[str]
+    retryable: NotRequired[bool]
+
+
+class TargetReport(TypedDict):
+    """One application/group an alarm guards: how it was found and what was in flight there."""
+
+    target: str
+    sources: list[str]
+    inFlight: list[str]
+    error: NotRequired[str]
+    message: NotRequired[str]
+    retryable: NotRequired[bool]

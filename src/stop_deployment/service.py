@@ -1,15 +1,25 @@
 """The use cases. No event or HTTP knowledge: callers pass plain values and get results or domain errors."""
 
+import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from . import codedeploy, settings
-from .errors import AccessDenied, DeploymentAlreadyCompleted, DeploymentGroupNotAllowed, StopDeploymentError
+from .errors import (
+    AccessDenied,
+    CodeDeployUnavailable,
+    DeploymentAlreadyCompleted,
+    DeploymentGroupNotAllowed,
+    StopDeploymentError,
+    Throttled,
+)
 from .observability import logger, metrics
-from .results import DeploymentStatus, Outcome, StopResult
+from .results import DeploymentOutcome, DeploymentStatus, Outcome, StopResult, TargetReport
 
 _METRIC_BY_OUTCOME = {
     "stop_requested": "StopsRequested",
@@ -17,7 +27,13 @@ _METRIC_BY_OUTCOME = {
     "dry_run": "StopsDryRun",
     "refused": "StopsRefused",
     "failed": "StopsFailed",
+    "skipped_rollback": "StopsSkippedRollback",
 }
+# Errors worth another attempt later (the caller's retry re-drives them); stopping twice is harmless.
+RETRYABLE_ERRORS = (Throttled, CodeDeployUnavailable)
+# Deployments that CodeDeploy started to roll back a stopped one: stopping them would make things worse.
+ROLLBACK_CREATOR = "codeDeployRollback"
+_metrics_lock = threading.Lock()  # Powertools Metrics is not thread-safe; the fan-out records from threads
 
 
 @dataclass(frozen=True)
@@ -26,10 +42,19 @@ class Caller:
 
     trigger: str
     requester: str | None = None
+    details: Mapping[str, str] = field(default_factory=dict)  # e.g. the alarm's name and ARN
 
 
-def stop_deployment(deployment_id: str, auto_rollback: bool | None, caller: Caller) -> StopResult:
+def stop_deployment(
+    deployment_id: str,
+    auto_rollback: bool | None,
+    caller: Caller,
+    known_group: tuple[str, str] | None = None,
+) -> StopResult:
     """Stop one deployment, subject to the allowlist and dry run.
+
+    `known_group` is the (application, group) the deployment was listed in, when the caller listed
+    it: the allowlist is then checked without a lookup.
 
     `auto_rollback` None means the request did not say; DEFAULT_AUTO_ROLLBACK decides. A deployment
     that had already completed is a result (outcome already_completed), not an error: the goal is
@@ -48,21 +73,23 @@ def stop_deployment(deployment_id: str, auto_rollback: bool | None, caller: Call
     try:
         # StopDeployment cannot be scoped by IAM, so the allowlist is the real guard: look the
         # deployment up to learn its group. A dry run looks it up too, to show what would stop.
-        if not config.allows_every_group or config.dry_run:
+        status = None
+        if known_group is None and (not config.allows_every_group or config.dry_run):
             found = _look_up(deployment_id, config.allows_every_group)
-            result["applicationName"] = found["applicationName"]
-            result["deploymentGroupName"] = found["deploymentGroupName"]
-            if not config.allows(found["applicationName"], found["deploymentGroupName"]):
+            known_group, status = (found["applicationName"], found["deploymentGroupName"]), found["status"]
+        if known_group is not None:
+            result["applicationName"], result["deploymentGroupName"] = known_group
+            if not config.allows(*known_group):
                 raise DeploymentGroupNotAllowed(
-                    f"Deployment {deployment_id} belongs to {found['applicationName']}/"
-                    f"{found['deploymentGroupName']}, which ALLOWED_DEPLOYMENT_GROUPS does not include"
+                    f"Deployment {deployment_id} belongs to {'/'.join(known_group)}, which "
+                    "ALLOWED_DEPLOYMENT_GROUPS does not include"
                 )
-            if config.dry_run:
-                result["outcome"] = "dry_run"
-                result["statusMessage"] = (
-                    f"Dry run: StopDeployment was not called; the deployment is {found['status']}"
-                )
-                return _recorded(result, caller, started)
+        if config.dry_run:
+            result["outcome"] = "dry_run"
+            result["statusMessage"] = "Dry run: StopDeployment was not called" + (
+                f"; the deployment is {status}" if status else ""
+            )
+            return _recorded(result, caller, started)
         try:
             result["status"], result["statusMessage"] = codedeploy.stop(deployment_id, rollback)
         except DeploymentAlreadyCompleted as exc:
@@ -73,6 +100,103 @@ def stop_deployment(deployment_id: str, auto_rollback: bool | None, caller: Call
         outcome = "refused" if isinstance(exc, DeploymentGroupNotAllowed) else "failed"
         _record(outcome, dict(result, error=type(exc).__name__), caller, started)
         raise
+
+
+def stop_active_deployments(
+    targets: Mapping[str, list[str]], auto_rollback: bool | None, caller: Caller
+) -> tuple[list[TargetReport], list[DeploymentOutcome]]:
+    """Stop every deployment in flight in these application/group targets, in parallel.
+
+    `targets` maps each target to how it was found. A target outside the allowlist is reported and
+    never listed; a deployment in two targets is stopped once; a rollback deployment is left alone.
+    One failure never prevents the other stops: each is reported, with whether a retry may help.
+    """
+    config = settings.get()
+    reports = {
+        target: TargetReport(target=target, sources=sorted(set(how)), inFlight=[])
+        for target, how in targets.items()
+    }
+    with ThreadPoolExecutor(max_workers=codedeploy.MAX_PARALLEL_CALLS) as pool:
+        allowed = [target for target in reports if config.allows(*_split(target))]
+        for target in reports.keys() - set(allowed):
+            error = DeploymentGroupNotAllowed(f"{target} is not in ALLOWED_DEPLOYMENT_GROUPS")
+            _mark_failed(reports[target], error)
+            logger.warning("Alarm target refused", extra={"target": target, **caller.details})
+        for target, listed in zip(allowed, pool.map(_list_in_flight, allowed), strict=True):
+            if isinstance(listed, StopDeploymentError):
+                _mark_failed(reports[target], listed)
+            else:
+                reports[target]["inFlight"] = listed
+        owners: dict[str, str] = {}
+        for target in allowed:
+            for deployment_id in reports[target]["inFlight"]:
+                owners.setdefault(deployment_id, target)
+        creators = _creators(list(owners))
+
+        def stop_one(deployment_id: str) -> DeploymentOutcome:
+            group = _split(owners[deployment_id])
+            if creators.get(deployment_id) == ROLLBACK_CREATOR:
+                outcome = DeploymentOutcome(
+                    deploymentId=deployment_id,
+                    outcome="skipped_rollback",
+                    applicationName=group[0],
+                    deploymentGroupName=group[1],
+                    statusMessage="CodeDeploy started it to roll back a stopped deployment; left running",
+                )
+                _record("skipped_rollback", dict(outcome), caller, time.perf_counter())
+                return outcome
+            try:
+                result = stop_deployment(deployment_id, auto_rollback, caller, known_group=group)
+            except StopDeploymentError as exc:
+                refused = isinstance(exc, DeploymentGroupNotAllowed)
+                failed = DeploymentOutcome(
+                    deploymentId=deployment_id,
+                    outcome="refused" if refused else "failed",
+                    applicationName=group[0],
+                    deploymentGroupName=group[1],
+                )
+                _mark_failed(failed, exc)
+                return failed
+            return DeploymentOutcome(
+                deploymentId=deployment_id,
+                outcome=result["outcome"],
+                applicationName=group[0],
+                deploymentGroupName=group[1],
+                status=result["status"],
+                statusMessage=result["statusMessage"],
+                autoRollbackEnabled=result["autoRollbackEnabled"],
+            )
+
+        outcomes = list(pool.map(stop_one, owners))
+    return list(reports.values()), outcomes
+
+
+def _split(target: str) -> tuple[str, str]:
+    application, group = target.split("/", 1)
+    return application, group
+
+
+def _list_in_flight(target: str) -> list[str] | StopDeploymentError:
+    try:
+        return codedeploy.list_in_flight(*_split(target))
+    except StopDeploymentError as exc:
+        return exc
+
+
+def _creators(deployment_ids: list[str]) -> dict[str, str]:
+    if not deployment_ids:
+        return {}
+    try:
+        return codedeploy.creators(deployment_ids)
+    except StopDeploymentError:
+        # Not knowing who created them must not delay the stops: proceed (the failure is logged).
+        return {}
+
+
+def _mark_failed(report: TargetReport | DeploymentOutcome, error: StopDeploymentError) -> None:
+    report["error"] = type(error).__name__
+    report["message"] = str(error)
+    report["retryable"] = isinstance(error, RETRYABLE_ERRORS)
 
 
 def _look_up(deployment_id: str, allows_every_group: bool) -> DeploymentStatus:
@@ -106,7 +230,9 @@ def _record(outcome: Outcome | str, fields: dict[str, Any], caller: Caller, star
         trigger=caller.trigger,
         requester=caller.requester,
         codedeployMs=round((time.perf_counter() - started) * 1000, 1),
+        **caller.details,
     )
     logger.info("deployment stop", extra=fields)
-    metrics.add_dimension(name="trigger", value=caller.trigger)
-    metrics.add_metric(name=_METRIC_BY_OUTCOME[outcome], unit=MetricUnit.Count, value=1)
+    with _metrics_lock:
+        metrics.add_dimension(name="trigger", value=caller.trigger)
+        metrics.add_metric(name=_METRIC_BY_OUTCOME[outcome], unit=MetricUnit.Count, value=1)

@@ -1,7 +1,9 @@
 """Every environment variable the function reads, parsed and validated in one place."""
 
 import functools
+import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -11,9 +13,25 @@ from .errors import ConfigurationError
 
 T = TypeVar("T")
 
+# Every variable this module reads (the template and the README list the same).
+VARIABLES = (
+    "DEFAULT_AUTO_ROLLBACK",
+    "ALLOWED_DEPLOYMENT_GROUPS",
+    "DRY_RUN",
+    "ENABLE_TRACING",
+    "ALARM_TARGETS",
+    "ALARM_TARGETS_TAG_KEY",
+    "DISCOVER_ALARM_TARGETS",
+    "ALARM_AUTO_ROLLBACK",
+)
+
 _BOOLEANS = {"true": True, "false": False}
 # The rollback default when a request omits autoRollbackEnabled; None omits the flag from the call.
 _ROLLBACK_DEFAULTS: dict[str, bool | None] = {**_BOOLEANS, "deployment-group": None}
+
+
+# CodeDeploy names: 1-100 characters of [A-Za-z0-9+=,.@_-]; a target is application/group.
+_TARGET = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,100}/[A-Za-z0-9+=,.@_-]{1,100}$")
 
 
 @dataclass(frozen=True)
@@ -22,6 +40,11 @@ class Settings:
     allowed_deployment_groups: tuple[str, ...] = ("*",)
     dry_run: bool = False
     tracing: bool = False
+    # Alarm name or glob -> the application/group targets it guards.
+    alarm_targets: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    alarm_targets_tag_key: str = "stop-deployment:targets"
+    discover_alarm_targets: bool = False
+    alarm_auto_rollback: bool | None = True
 
     @property
     def allows_every_group(self) -> bool:
@@ -39,6 +62,10 @@ def load(environ: Mapping[str, str]) -> Settings:
         allowed_deployment_groups=_group_patterns(environ.get("ALLOWED_DEPLOYMENT_GROUPS", "*")),
         dry_run=_choice(environ, "DRY_RUN", _BOOLEANS, "false"),
         tracing=_choice(environ, "ENABLE_TRACING", _BOOLEANS, "false"),
+        alarm_targets=_alarm_targets(environ.get("ALARM_TARGETS", "")),
+        alarm_targets_tag_key=environ.get("ALARM_TARGETS_TAG_KEY", "").strip() or "stop-deployment:targets",
+        discover_alarm_targets=_choice(environ, "DISCOVER_ALARM_TARGETS", _BOOLEANS, "false"),
+        alarm_auto_rollback=_choice(environ, "ALARM_AUTO_ROLLBACK", _ROLLBACK_DEFAULTS, "true"),
     )
 
 
@@ -70,3 +97,26 @@ def _group_patterns(raw: str) -> tuple[str, ...]:
                 f"got {pattern!r}"
             )
     return patterns
+
+
+def is_target(text: str) -> bool:
+    """Whether text names a deployment group as application/group."""
+    return bool(_TARGET.match(text))
+
+
+def _alarm_targets(raw: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    example = '{"checkout-*": ["checkout/prod"]}'
+    try:
+        mapping = json.loads(raw) if raw.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(f"ALARM_TARGETS must be a JSON object like {example}: {exc}") from None
+    if not isinstance(mapping, dict):
+        raise ConfigurationError(f"ALARM_TARGETS must be a JSON object like {example}")
+    parsed = []
+    for alarm, targets in mapping.items():
+        if not isinstance(targets, list) or not all(isinstance(t, str) and is_target(t) for t in targets):
+            raise ConfigurationError(
+                f"ALARM_TARGETS[{alarm!r}] must list application/deploymentGroup names, e.g. {example}"
+            )
+        parsed.append((alarm, tuple(targets)))
+    return tuple(parsed)

@@ -29,19 +29,37 @@ PSEUDO_PARAMETERS = {
     "AWS::URLSuffix": "amazonaws.com",
 }
 GROUP_ARN_PREFIX = "arn:aws:codedeploy:eu-west-1:123456789012:deploymentgroup:"
+APPLICATION_ARN_PREFIX = "arn:aws:codedeploy:eu-west-1:123456789012:application:"
+ALARM_ARN_PREFIX = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:"
+QUEUE_ID = "FailedInvocationsQueue"
+ALARM_RULE_ID = f"{FUNCTION_ID}AlarmStateChange"
+REQUEST_RULE_ID = f"{FUNCTION_ID}StopDeploymentRequest"
+TOPIC_ARN = "arn:aws:sns:eu-central-1:111122223333:kill-switch"
 
-# The settings module reads the first four; Powertools reads the rest.
+# The settings module reads the first eight; Powertools reads the rest.
 EXPECTED_ENVIRONMENT = {
     "DEFAULT_AUTO_ROLLBACK",
     "ALLOWED_DEPLOYMENT_GROUPS",
     "DRY_RUN",
     "ENABLE_TRACING",
+    "ALARM_TARGETS",
+    "ALARM_TARGETS_TAG_KEY",
+    "DISCOVER_ALARM_TARGETS",
+    "ALARM_AUTO_ROLLBACK",
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
 }
 STOP = "codedeploy:StopDeployment"
 GET = "codedeploy:GetDeployment"
+LIST = "codedeploy:ListDeployments"
+BATCH_GET = "codedeploy:BatchGetDeployments"
+BATCH_GET_GROUPS = "codedeploy:BatchGetDeploymentGroups"
+LIST_APPLICATIONS = "codedeploy:ListApplications"
+LIST_GROUPS = "codedeploy:ListDeploymentGroups"
+LIST_ALARM_TAGS = "cloudwatch:ListTagsForResource"
+SEND_MESSAGE = "sqs:SendMessage"
+ALARM_PRINCIPAL = "lambda.alarms.cloudwatch.amazonaws.com"
 
 NO_VALUE = object()  # what Ref AWS::NoValue evaluates to: the item or key disappears
 
@@ -172,6 +190,72 @@ def _statements(cfn_template: Mapping[str, Any], **parameters: str) -> list[dict
     return statements
 
 
+def _resources(cfn_template: Mapping[str, Any], resource_type: str, **parameters: str) -> dict[str, Any]:
+    """The resources of a type that exist for the parameter values, by logical ID, evaluated."""
+    evaluator = Evaluator(cfn_template, parameters)
+    return {
+        logical_id: evaluator.resolve(resource["Properties"])
+        for logical_id, resource in cfn_template["Resources"].items()
+        if resource["Type"] == resource_type
+        and ("Condition" not in resource or evaluator.condition(resource["Condition"]))
+    }
+
+
+def _matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    """EventBridge pattern matching, for the parts of the syntax the template uses.
+
+    Every field of the pattern must be in the event; a list matches when the event's value equals
+    one of its literals or starts with a {"prefix": ...} of it.
+    """
+    for field, expected in pattern.items():
+        if field not in event:
+            return False
+        value = event[field]
+        if isinstance(expected, Mapping):
+            if not (isinstance(value, Mapping) and _matches(expected, value)):
+                return False
+            continue
+        assert all(isinstance(item, str) or set(item) == {"prefix"} for item in expected), expected
+        if not any(
+            value == item if isinstance(item, str) else str(value).startswith(item["prefix"])
+            for item in expected
+        ):
+            return False
+    return True
+
+
+def _alarm_event(name: str, state: str, configuration: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "7f3c2a10-5b1e-4e0c-9a0d-2b6f1c9e8d41",
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "account": "123456789012",
+        "region": "eu-west-1",
+        "resources": [ALARM_ARN_PREFIX + name],
+        "detail": {
+            "alarmName": name,
+            "state": {"value": state, "reason": "...", "timestamp": "2025-03-04T10:15:30.115+0000"},
+            "previousState": {"value": "OK", "reason": "...", "timestamp": "2025-03-04T10:14:30.101+0000"},
+            "configuration": configuration,
+        },
+    }
+
+
+METRIC_CONFIGURATION = {"metrics": [{"id": "m1", "returnData": True}]}
+COMPOSITE_CONFIGURATION = {"alarmRule": 'ALARM("kill-switch-checkout-5xx")'}
+STOP_REQUEST_EVENT = {
+    "version": "0",
+    "id": "0d5e1c3a-7b2f-4e6d-8c9a-1b2c3d4e5f60",
+    "detail-type": "Stop Deployment Request",
+    "source": "com.example.release-tooling",
+    "account": "123456789012",
+    "region": "eu-west-1",
+    "resources": [],
+    "detail": {"deploymentId": "d-7QK2M4X1B", "autoRollbackEnabled": True},
+}
+
+
 def _import_check_script() -> str:
     return (
         "import importlib, sys\n"
@@ -197,26 +281,73 @@ def test_sam_translator_makes_only_the_expected_resources(cfn_template: dict[str
         [
             "AWS::Lambda::Function",
             "AWS::IAM::Role",
-            "AWS::Lambda::Permission",
-            "AWS::Lambda::Permission",
-            "AWS::Lambda::Permission",
+            "AWS::Lambda::EventInvokeConfig",
+            # three routes, two EventBridge rules, the alarm action, the SNS topic (conditional)
+            *["AWS::Lambda::Permission"] * 7,
             "AWS::ApiGatewayV2::Api",
             "AWS::ApiGatewayV2::Stage",
+            "AWS::Events::Rule",
+            "AWS::Events::Rule",
+            "AWS::SNS::Subscription",
+            "AWS::SQS::Queue",
+            "AWS::SQS::QueuePolicy",
             "AWS::Logs::LogGroup",
+            "AWS::CloudWatch::Alarm",
             "AWS::CloudWatch::Alarm",
             "AWS::CloudWatch::Alarm",
         ]
     )
 
 
-def test_role_allows_stop_anywhere_and_get_only_in_the_default_allowed_groups(
+def test_role_allows_stop_anywhere_and_reads_only_in_the_default_allowed_groups(
     cfn_template: dict[str, Any],
 ) -> None:
-    # Given the default AllowedDeploymentGroups ("*"), Then GetDeployment covers every group here.
+    # Given the default parameters (AllowedDeploymentGroups "*", AlarmNamePrefix "kill-switch-",
+    # no discovery), Then the deployment reads cover every group here, and the alarm tags only
+    # the alarms named with the prefix. SAM adds the first statement for the on-failure queue.
     assert _statements(cfn_template) == [
+        {"Effect": "Allow", "Action": [SEND_MESSAGE], "Resource": [f"{QUEUE_ID}.Arn"]},
         {"Effect": "Allow", "Action": [STOP], "Resource": ["*"]},
-        {"Effect": "Allow", "Action": [GET], "Resource": [GROUP_ARN_PREFIX + "*"]},
+        {
+            "Effect": "Allow",
+            "Action": sorted([GET, LIST, BATCH_GET]),
+            "Resource": [GROUP_ARN_PREFIX + "*"],
+        },
+        {"Effect": "Allow", "Action": [LIST_ALARM_TAGS], "Resource": [ALARM_ARN_PREFIX + "kill-switch-*"]},
     ]
+
+
+def test_discovery_adds_only_the_reads_it_needs(cfn_template: dict[str, Any]) -> None:
+    # Given DiscoverAlarmTargets true (and two allowed globs, a custom prefix), Then the groups'
+    # configurations are readable in the allowed groups only, and the lists are added.
+    statements = _statements(
+        cfn_template,
+        DiscoverAlarmTargets="true",
+        AllowedDeploymentGroups="checkout/prod,*/staging",
+        AlarmNamePrefix="stop-",
+    )
+
+    assert statements == [
+        {"Effect": "Allow", "Action": [SEND_MESSAGE], "Resource": [f"{QUEUE_ID}.Arn"]},
+        {"Effect": "Allow", "Action": [STOP], "Resource": ["*"]},
+        {
+            "Effect": "Allow",
+            "Action": sorted([GET, LIST, BATCH_GET, BATCH_GET_GROUPS]),
+            "Resource": [GROUP_ARN_PREFIX + "checkout/prod", GROUP_ARN_PREFIX + "*/staging"],
+        },
+        {"Effect": "Allow", "Action": [LIST_ALARM_TAGS], "Resource": [ALARM_ARN_PREFIX + "stop-*"]},
+        {"Effect": "Allow", "Action": [LIST_APPLICATIONS], "Resource": ["*"]},
+        {"Effect": "Allow", "Action": [LIST_GROUPS], "Resource": [APPLICATION_ARN_PREFIX + "*"]},
+    ]
+
+
+def test_without_discovery_the_role_cannot_list_applications_or_groups(cfn_template: dict[str, Any]) -> None:
+    for discover in ("false", None):
+        parameters = {"DiscoverAlarmTargets": discover} if discover else {}
+        statements = _statements(cfn_template, **parameters)
+
+        actions = {action for statement in statements for action in statement["Action"]}
+        assert not actions & {BATCH_GET_GROUPS, LIST_APPLICATIONS, LIST_GROUPS}
 
 
 @pytest.mark.parametrize(
@@ -231,22 +362,31 @@ def test_role_allows_stop_anywhere_and_get_only_in_the_default_allowed_groups(
 def test_get_deployment_is_scoped_to_one_arn_per_allowed_glob(
     cfn_template: dict[str, Any], allowed: str
 ) -> None:
-    statements = _statements(cfn_template, AllowedDeploymentGroups=allowed)
+    for discover in ("true", "false"):
+        statements = _statements(cfn_template, AllowedDeploymentGroups=allowed, DiscoverAlarmTargets=discover)
 
-    get_resources = [s["Resource"] for s in statements if s["Action"] == [GET]]
-    assert get_resources == [[GROUP_ARN_PREFIX + glob for glob in allowed.split(",")]]
+        get_resources = [s["Resource"] for s in statements if GET in s["Action"]]
+        assert get_resources == [[GROUP_ARN_PREFIX + glob for glob in allowed.split(",")]]
 
 
-def test_role_grants_no_wildcard_action_and_no_write_but_stop(cfn_template: dict[str, Any]) -> None:
-    for allowed in ("*", "checkout/prod,*/staging"):
-        statements = _statements(cfn_template, AllowedDeploymentGroups=allowed)
+@pytest.mark.parametrize("discover", ["true", "false"])
+@pytest.mark.parametrize("allowed", ["*", "checkout/prod,*/staging"])
+def test_role_grants_no_wildcard_action_and_no_write_but_stop(
+    cfn_template: dict[str, Any], allowed: str, discover: str
+) -> None:
+    statements = _statements(cfn_template, AllowedDeploymentGroups=allowed, DiscoverAlarmTargets=discover)
 
-        actions = {action for statement in statements for action in statement["Action"]}
-        assert actions == {STOP, GET}
-        assert all("*" not in action for action in actions)
-        assert all(statement["Effect"] == "Allow" for statement in statements)
-        # Only StopDeployment, which has no resource type, is granted on "*".
-        assert [s["Action"] for s in statements if "*" in s["Resource"]] == [[STOP]]
+    actions = {action for statement in statements for action in statement["Action"]}
+    reads = {GET, LIST, BATCH_GET, LIST_ALARM_TAGS}
+    discovery = {BATCH_GET_GROUPS, LIST_APPLICATIONS, LIST_GROUPS}
+    # The only writes: StopDeployment, and the on-failure records into the stack's own queue.
+    assert actions == {STOP, SEND_MESSAGE} | reads | (discovery if discover == "true" else set())
+    assert all("*" not in action for action in actions)
+    assert all(statement["Effect"] == "Allow" for statement in statements)
+    assert [s["Resource"] for s in statements if s["Action"] == [SEND_MESSAGE]] == [[f"{QUEUE_ID}.Arn"]]
+    # Only actions without a resource type are granted on "*".
+    on_anything = [s["Action"] for s in statements if "*" in s["Resource"]]
+    assert on_anything == ([[STOP], [LIST_APPLICATIONS]] if discover == "true" else [[STOP]])
 
 
 def test_role_managed_policies_are_basic_execution_and_xray_write(cfn_template: dict[str, Any]) -> None:
@@ -304,6 +444,92 @@ def test_parameters_offer_the_values_the_settings_accept(sam_template: dict[str,
         assert parameters[name]["Default"] == "false"
     assert parameters["AllowedDeploymentGroups"]["Default"] == "*"
     assert parameters["LogLevel"]["Default"] == "INFO"
+    assert parameters["AlarmAutoRollback"]["AllowedValues"] == ["true", "false", "deployment-group"]
+    assert parameters["AlarmAutoRollback"]["Default"] == "true"
+    assert parameters["DiscoverAlarmTargets"]["AllowedValues"] == ["true", "false"]
+    assert parameters["DiscoverAlarmTargets"]["Default"] == "false"
+    assert parameters["AlarmNamePrefix"]["Default"] == "kill-switch-"
+    assert parameters["AlarmTargets"]["Default"] == "{}"
+    assert parameters["AlarmTargetsTagKey"]["Default"] == "stop-deployment:targets"
+    assert parameters["AlarmTopicArn"]["Default"] == ""
+
+
+def test_settings_accept_every_value_the_parameters_allow(cfn_template: dict[str, Any]) -> None:
+    from stop_deployment import settings
+
+    def variables(**parameters: str) -> dict[str, str]:
+        environment = Evaluator(cfn_template, parameters).resolve(_function(cfn_template)["Environment"])
+        return {name: str(value) for name, value in environment["Variables"].items()}
+
+    choices = ("DefaultAutoRollback", "AlarmAutoRollback", "DryRun", "EnableTracing", "DiscoverAlarmTargets")
+    for name in choices:
+        for value in cfn_template["Parameters"][name]["AllowedValues"]:
+            settings.load(variables(**{name: value}))
+
+    example = settings.load(variables(AlarmTargets='{"kill-switch-checkout-*":["checkout/prod"]}'))
+    assert example.alarm_targets == (("kill-switch-checkout-*", ("checkout/prod",)),)
+    defaults = settings.load(variables())
+    assert defaults.alarm_targets == ()
+    assert defaults.alarm_targets_tag_key == "stop-deployment:targets"
+    assert (defaults.discover_alarm_targets, defaults.alarm_auto_rollback) == (False, True)
+
+
+@pytest.mark.parametrize("prefix", ["kill-switch-", "k", "team.a@x_y+z=w/prod:", "x" * 100])
+def test_alarm_name_prefix_pattern_accepts(sam_template: dict[str, Any], prefix: str) -> None:
+    pattern = sam_template["Parameters"]["AlarmNamePrefix"]["AllowedPattern"]
+
+    assert re.fullmatch(pattern, prefix)
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "",  # would route every alarm and let every alarm invoke the function
+        "kill-*",  # a wildcard in the SourceArn / IAM resource
+        "kill?",
+        "kill switch",
+        'kill"',
+        "x" * 101,
+    ],
+)
+def test_alarm_name_prefix_pattern_rejects(sam_template: dict[str, Any], prefix: str) -> None:
+    pattern = sam_template["Parameters"]["AlarmNamePrefix"]["AllowedPattern"]
+
+    assert not re.fullmatch(pattern, prefix)
+
+
+@pytest.mark.parametrize(
+    ("topic_arn", "accepted"),
+    [
+        ("", True),
+        (TOPIC_ARN, True),
+        ("arn:aws-us-gov:sns:us-gov-west-1:111122223333:alarms_2", True),
+        ("arn:aws:sns:eu-west-1:111122223333:kill-switch.fifo", False),  # FIFO cannot invoke Lambda
+        ("arn:aws:sqs:eu-west-1:111122223333:kill-switch", False),
+        ("kill-switch", False),
+    ],
+)
+def test_alarm_topic_arn_pattern(sam_template: dict[str, Any], topic_arn: str, accepted: bool) -> None:
+    pattern = sam_template["Parameters"]["AlarmTopicArn"]["AllowedPattern"]
+
+    assert bool(re.fullmatch(pattern, topic_arn)) is accepted
+
+
+@pytest.mark.parametrize(
+    ("targets", "accepted"),
+    [
+        ("{}", True),
+        ('{"kill-switch-checkout-*":["checkout/prod"]}', True),
+        ('{"a": ["b/c"], "d": ["e/f", "g/h"]}', True),
+        ("{", False),  # what SAM CLI makes of an unquoted JSON override
+        ('["checkout/prod"]', False),
+        ("", False),
+    ],
+)
+def test_alarm_targets_pattern(sam_template: dict[str, Any], targets: str, accepted: bool) -> None:
+    pattern = sam_template["Parameters"]["AlarmTargets"]["AllowedPattern"]
+
+    assert bool(re.fullmatch(pattern, targets)) is accepted
 
 
 def test_http_api_has_exactly_the_three_routes_all_behind_iam(cfn_template: dict[str, Any]) -> None:
@@ -331,20 +557,173 @@ def test_http_api_has_exactly_the_three_routes_all_behind_iam(cfn_template: dict
 
 
 def test_api_gateway_may_invoke_the_function_only_for_those_routes(cfn_template: dict[str, Any]) -> None:
-    evaluator = Evaluator(cfn_template)
     permissions = [
-        evaluator.resolve(resource["Properties"])
-        for resource in cfn_template["Resources"].values()
-        if resource["Type"] == "AWS::Lambda::Permission"
+        p
+        for p in _resources(cfn_template, "AWS::Lambda::Permission").values()
+        if p["Principal"] == "apigateway.amazonaws.com"
     ]
 
-    assert {(p["FunctionName"], p["Principal"], p["Action"]) for p in permissions} == {
-        (FUNCTION_ID, "apigateway.amazonaws.com", "lambda:InvokeFunction")
-    }
+    assert {(p["FunctionName"], p["Action"]) for p in permissions} == {(FUNCTION_ID, "lambda:InvokeFunction")}
     api_arn = f"arn:aws:execute-api:eu-west-1:123456789012:{API_ID}/*/"
     assert sorted(p["SourceArn"] for p in permissions) == sorted(
         api_arn + route for route in ("POST/stop", "POST/deployments/*/stop", "GET/deployments/*")
     )
+
+
+@pytest.mark.parametrize(
+    ("parameters", "expected_principals"),
+    [
+        ({}, ["apigateway.amazonaws.com"] * 3 + ["events.amazonaws.com"] * 2 + [ALARM_PRINCIPAL]),
+        (
+            {"AlarmTopicArn": TOPIC_ARN},
+            ["apigateway.amazonaws.com"] * 3
+            + ["events.amazonaws.com"] * 2
+            + [ALARM_PRINCIPAL, "sns.amazonaws.com"],
+        ),
+    ],
+)
+def test_only_the_intended_services_may_invoke_the_function(
+    cfn_template: dict[str, Any], parameters: dict[str, str], expected_principals: list[str]
+) -> None:
+    permissions = _resources(cfn_template, "AWS::Lambda::Permission", **parameters).values()
+
+    assert sorted(p["Principal"] for p in permissions) == sorted(expected_principals)
+    assert {p["Action"] for p in permissions} == {"lambda:InvokeFunction"}
+    assert {p["FunctionName"] for p in permissions} <= {FUNCTION_ID, f"{FUNCTION_ID}.Arn"}
+    assert all(p.get("SourceArn") for p in permissions)
+    events_sources = sorted(p["SourceArn"] for p in permissions if p["Principal"] == "events.amazonaws.com")
+    assert events_sources == sorted([f"{ALARM_RULE_ID}.Arn", f"{REQUEST_RULE_ID}.Arn"])
+
+
+@pytest.mark.parametrize("prefix", ["kill-switch-", "stop-"])
+def test_only_this_accounts_alarms_named_with_the_prefix_may_invoke_the_function(
+    cfn_template: dict[str, Any], prefix: str
+) -> None:
+    permissions = _resources(cfn_template, "AWS::Lambda::Permission", AlarmNamePrefix=prefix).values()
+
+    [alarm_action] = [p for p in permissions if p["Principal"] == ALARM_PRINCIPAL]
+    assert alarm_action["SourceArn"] == f"{ALARM_ARN_PREFIX}{prefix}*"
+    assert alarm_action["SourceAccount"] == PSEUDO_PARAMETERS["AWS::AccountId"]
+
+
+@pytest.mark.parametrize("prefix", ["kill-switch-", "stop-"])
+def test_alarm_rule_routes_only_alarms_named_with_the_prefix_going_to_alarm(
+    cfn_template: dict[str, Any], prefix: str
+) -> None:
+    rules = _resources(cfn_template, "AWS::Events::Rule", AlarmNamePrefix=prefix)
+    pattern = rules[ALARM_RULE_ID]["EventPattern"]
+
+    assert pattern == {
+        "source": ["aws.cloudwatch"],
+        "detail-type": ["CloudWatch Alarm State Change"],
+        "detail": {"alarmName": [{"prefix": prefix}], "state": {"value": ["ALARM"]}},
+    }
+    for configuration in (METRIC_CONFIGURATION, COMPOSITE_CONFIGURATION):
+        assert _matches(pattern, _alarm_event(f"{prefix}checkout-5xx", "ALARM", configuration))
+        assert not _matches(pattern, _alarm_event(f"{prefix}checkout-5xx", "OK", configuration))
+        assert not _matches(
+            pattern, _alarm_event(f"{prefix}checkout-5xx", "INSUFFICIENT_DATA", configuration)
+        )
+        assert not _matches(pattern, _alarm_event(f"other-{prefix}checkout-5xx", "ALARM", configuration))
+    assert not _matches(pattern, STOP_REQUEST_EVENT)
+
+
+def test_stop_request_rule_takes_stop_deployment_requests_from_any_source(
+    cfn_template: dict[str, Any],
+) -> None:
+    rules = _resources(cfn_template, "AWS::Events::Rule")
+    pattern = rules[REQUEST_RULE_ID]["EventPattern"]
+
+    assert pattern == {"detail-type": ["Stop Deployment Request"]}
+    assert _matches(pattern, STOP_REQUEST_EVENT)
+    assert _matches(pattern, {**STOP_REQUEST_EVENT, "source": "my.other.tool"})
+    assert not _matches(pattern, _alarm_event("kill-switch-checkout-5xx", "ALARM", METRIC_CONFIGURATION))
+
+
+def test_both_rules_use_the_default_bus_bounded_retries_and_the_failed_queue(
+    cfn_template: dict[str, Any],
+) -> None:
+    rules = _resources(cfn_template, "AWS::Events::Rule")
+
+    assert set(rules) == {ALARM_RULE_ID, REQUEST_RULE_ID}
+    for rule in rules.values():
+        assert "EventBusName" not in rule  # the default bus
+        [target] = rule["Targets"]
+        assert target["Arn"] == f"{FUNCTION_ID}.Arn"
+        assert target["RetryPolicy"] == {"MaximumRetryAttempts": 4, "MaximumEventAgeInSeconds": 600}
+        assert target["DeadLetterConfig"] == {"Arn": f"{QUEUE_ID}.Arn"}
+
+
+def test_failed_queue_accepts_dead_letters_only_from_the_two_rules(cfn_template: dict[str, Any]) -> None:
+    [policy] = _resources(cfn_template, "AWS::SQS::QueuePolicy").values()
+
+    assert policy["Queues"] == [QUEUE_ID]
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Sid": "EventBridgeRuleDeadLetters",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": SEND_MESSAGE,
+            "Resource": f"{QUEUE_ID}.Arn",
+            "Condition": {"ArnEquals": {"aws:SourceArn": [f"{ALARM_RULE_ID}.Arn", f"{REQUEST_RULE_ID}.Arn"]}},
+        }
+    ]
+
+
+def test_alarm_topic_subscription_exists_only_when_a_topic_is_given(cfn_template: dict[str, Any]) -> None:
+    assert _resources(cfn_template, "AWS::SNS::Subscription") == {}
+
+    [subscription] = _resources(
+        cfn_template, "AWS::SNS::Subscription", AlarmTopicArn=TOPIC_ARN, AlarmNamePrefix="stop-"
+    ).values()
+    assert subscription == {
+        "Protocol": "lambda",
+        "Endpoint": f"{FUNCTION_ID}.Arn",
+        "TopicArn": TOPIC_ARN,
+        "Region": "eu-central-1",
+        "FilterPolicyScope": "MessageBody",
+        "FilterPolicy": {"AlarmName": [{"prefix": "stop-"}], "NewStateValue": ["ALARM"]},
+    }
+    permissions = _resources(cfn_template, "AWS::Lambda::Permission", AlarmTopicArn=TOPIC_ARN).values()
+    [sns] = [p for p in permissions if p["Principal"] == "sns.amazonaws.com"]
+    assert sns["SourceArn"] == TOPIC_ARN
+
+
+def test_subscription_filter_passes_alarm_notifications_of_the_prefix_only(
+    cfn_template: dict[str, Any],
+) -> None:
+    [subscription] = _resources(cfn_template, "AWS::SNS::Subscription", AlarmTopicArn=TOPIC_ARN).values()
+    message = {"AlarmName": "kill-switch-checkout-5xx", "NewStateValue": "ALARM", "OldStateValue": "OK"}
+
+    assert _matches(subscription["FilterPolicy"], message)
+    assert not _matches(subscription["FilterPolicy"], {**message, "NewStateValue": "OK"})
+    assert not _matches(subscription["FilterPolicy"], {**message, "AlarmName": "checkout-5xx"})
+
+
+def test_asynchronous_invocations_retry_twice_then_go_to_the_failed_queue(
+    cfn_template: dict[str, Any],
+) -> None:
+    [config] = _resources(cfn_template, "AWS::Lambda::EventInvokeConfig").values()
+
+    assert config["FunctionName"] == FUNCTION_ID
+    assert config["Qualifier"] == "$LATEST"
+    assert config["MaximumRetryAttempts"] == 2
+    assert 60 <= config["MaximumEventAgeInSeconds"] <= 900
+    assert config["DestinationConfig"] == {"OnFailure": {"Destination": f"{QUEUE_ID}.Arn"}}
+
+    queue = _resources(cfn_template, "AWS::SQS::Queue")[QUEUE_ID]
+    assert queue == {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 14 * 24 * 60 * 60}
+
+
+def test_failed_invocations_alarm_fires_on_one_visible_message(cfn_template: dict[str, Any]) -> None:
+    alarms = _resources(cfn_template, "AWS::CloudWatch::Alarm").values()
+
+    [failed] = [alarm for alarm in alarms if alarm["Namespace"] == "AWS/SQS"]
+    assert failed["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert failed["Dimensions"] == [{"Name": "QueueName", "Value": f"{QUEUE_ID}.QueueName"}]
+    assert (failed["Statistic"], failed["Period"], failed["EvaluationPeriods"]) == ("Maximum", 60, 1)
+    assert (failed["ComparisonOperator"], failed["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    assert failed["TreatMissingData"] == "notBreaching"
 
 
 def test_function_runs_arm64_python_313_with_the_matching_powertools_layer(
@@ -409,6 +788,10 @@ def test_environment_variables_are_exactly_the_expected_set(cfn_template: dict[s
     assert variables["ALLOWED_DEPLOYMENT_GROUPS"] == {"Ref": "AllowedDeploymentGroups"}
     assert variables["POWERTOOLS_SERVICE_NAME"] == "stop-deployment"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "StopDeployment"
+    assert variables["ALARM_TARGETS"] == {"Ref": "AlarmTargets"}
+    assert variables["ALARM_TARGETS_TAG_KEY"] == {"Ref": "AlarmTargetsTagKey"}
+    assert variables["DISCOVER_ALARM_TARGETS"] == {"Ref": "DiscoverAlarmTargets"}
+    assert variables["ALARM_AUTO_ROLLBACK"] == {"Ref": "AlarmAutoRollback"}
 
 
 def test_errors_alarm_fires_on_one_function_error_in_a_minute(cfn_template: dict[str, Any]) -> None:
@@ -431,6 +814,7 @@ def test_outputs_give_the_api_url_and_the_function(cfn_template: dict[str, Any])
     assert outputs["HttpApiUrl"]["Value"] == f"https://{API_ID}.execute-api.eu-west-1.amazonaws.com/"
     assert outputs["FunctionArn"]["Value"] == f"{FUNCTION_ID}.Arn"
     assert outputs["FunctionName"]["Value"] == FUNCTION_ID
+    assert outputs["FailedInvocationsQueueUrl"]["Value"] == QUEUE_ID
 
 
 def test_handler_is_a_callable_importable_from_code_uri_with_the_template_environment(

@@ -1,0 +1,218 @@
+"""CloudWatch alarms: EventBridge state-change events, an alarm's own Lambda action, SNS notifications.
+
+Only a transition to ALARM acts: the function resolves the targets the alarm guards and stops every
+deployment in flight there. OK and INSUFFICIENT_DATA are logged and ignored. When a stop failed for a
+retryable reason the invocation raises after every target was attempted, so the asynchronous retry
+re-drives it; stopping again is harmless and already-stopped deployments are no longer in flight.
+"""
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import fastjsonschema
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from .. import service, settings, targets
+from ..errors import InvalidRequest, StopsIncomplete
+from ..observability import logger
+
+_STATE = {
+    "type": "object",
+    "required": ["value"],
+    "properties": {"value": {"enum": ["ALARM", "OK", "INSUFFICIENT_DATA"]}},
+}
+_NAME = {"type": "string", "minLength": 1, "maxLength": 255}
+_TAGS = {"type": "object", "additionalProperties": {"type": "string"}}
+_ARN = {"type": "string", "pattern": "^arn:[^:]+:cloudwatch:"}
+
+# Only the fields this function reads are checked; CloudWatch may add others.
+EVENTBRIDGE_SCHEMA = {
+    "type": "object",
+    "required": ["id", "detail"],
+    "properties": {
+        "id": {"type": "string"},
+        "resources": {"type": "array", "items": {"type": "string"}},
+        "detail": {
+            "type": "object",
+            "required": ["alarmName", "state"],
+            "properties": {
+                "alarmName": _NAME,
+                "state": _STATE,
+                "alarmTags": _TAGS,
+                "alarmTagsStatus": {"type": "string"},
+            },
+        },
+    },
+}
+ALARM_ACTION_SCHEMA = {
+    "type": "object",
+    "required": ["alarmArn", "alarmData"],
+    "properties": {
+        "alarmArn": _ARN,
+        "alarmData": {
+            "type": "object",
+            "required": ["alarmName", "state"],
+            "properties": {
+                "alarmName": _NAME,
+                "state": _STATE,
+                "alarmTags": _TAGS,
+                "alarmTagsStatus": {"type": "string"},
+            },
+        },
+    },
+}
+SNS_SCHEMA = {
+    "type": "object",
+    "required": ["Records"],
+    "properties": {
+        "Records": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 1,  # SNS invokes Lambda with one record per message
+            "items": {
+                "type": "object",
+                "required": ["Sns"],
+                "properties": {
+                    "Sns": {
+                        "type": "object",
+                        "required": ["Message", "MessageId"],
+                        "properties": {"Message": {"type": "string"}, "MessageId": {"type": "string"}},
+                    }
+                },
+            },
+        }
+    },
+}
+SNS_MESSAGE_SCHEMA = {
+    "type": "object",
+    "required": ["AlarmName", "NewStateValue"],
+    "properties": {
+        "AlarmName": _NAME,
+        "NewStateValue": {"enum": ["ALARM", "OK", "INSUFFICIENT_DATA"]},
+        "AlarmArn": _ARN,
+        "AlarmTags": _TAGS,
+        "AlarmTagsStatus": {"type": "string"},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Alarm:
+    name: str
+    arn: str | None
+    state: str
+    source: str  # eventbridge, alarm-action or sns
+    tags: dict[str, str] | None  # as the event carried them; None: not carried (or incomplete)
+    event_id: str | None
+
+
+def from_eventbridge(event: dict[str, Any]) -> Alarm:
+    _validate("EventBridge alarm event", EVENTBRIDGE_SCHEMA, event)
+    detail = event["detail"]
+    arns = [r for r in event.get("resources", []) if ":alarm:" in r]
+    return Alarm(
+        detail["alarmName"],
+        arns[0] if arns else None,
+        detail["state"]["value"],
+        "eventbridge",
+        _carried_tags(detail.get("alarmTags"), detail.get("alarmTagsStatus")),
+        event["id"],
+    )
+
+
+def from_alarm_action(event: dict[str, Any]) -> Alarm:
+    _validate("alarm Lambda action event", ALARM_ACTION_SCHEMA, event)
+    data = event["alarmData"]
+    return Alarm(
+        data["alarmName"],
+        event["alarmArn"],
+        data["state"]["value"],
+        "alarm-action",
+        _carried_tags(data.get("alarmTags"), data.get("alarmTagsStatus")),
+        None,
+    )
+
+
+def from_sns(event: dict[str, Any]) -> Alarm:
+    _validate("SNS event", SNS_SCHEMA, event)
+    notification = event["Records"][0]["Sns"]
+    try:
+        message = json.loads(notification["Message"])
+    except json.JSONDecodeError:
+        raise InvalidRequest("the SNS message is not a CloudWatch alarm notification (not JSON)") from None
+    _validate("SNS alarm notification", SNS_MESSAGE_SCHEMA, message)
+    return Alarm(
+        message["AlarmName"],
+        message.get("AlarmArn"),
+        message["NewStateValue"],
+        "sns",
+        _carried_tags(message.get("AlarmTags"), message.get("AlarmTagsStatus")),
+        notification["MessageId"],
+    )
+
+
+def handle(alarm: Alarm, context: LambdaContext) -> dict[str, Any]:
+    logger.set_correlation_id(alarm.event_id or context.aws_request_id)
+    summary: dict[str, Any] = {
+        "alarm": {"name": alarm.name, "arn": alarm.arn, "state": alarm.state, "source": alarm.source}
+    }
+    if alarm.state != "ALARM":
+        summary.update(outcome="ignored", targets=[], deployments=[], counts={})
+        logger.info(
+            "alarm ignored", extra={"alarmName": alarm.name, "state": alarm.state, "outcome": "ignored"}
+        )
+        return summary
+    found = targets.resolve(alarm.name, alarm.arn, alarm.tags)
+    caller = service.Caller(
+        "alarm",
+        requester=alarm.arn or alarm.name,
+        details={"alarmName": alarm.name, "alarmArn": alarm.arn or ""},
+    )
+    reports, outcomes = service.stop_active_deployments(found, settings.get().alarm_auto_rollback, caller)
+    counts = dict(Counter(outcome["outcome"] for outcome in outcomes))
+    if not found:
+        overall = "no_targets"
+        logger.warning("No targets for this alarm", extra={"alarmName": alarm.name})
+    else:
+        overall = "stops_attempted" if outcomes else "nothing_in_flight"
+    summary.update(outcome=overall, targets=reports, deployments=outcomes, counts=counts)
+    logger.info(
+        "alarm handled",
+        extra={
+            "alarmName": alarm.name,
+            "alarmArn": alarm.arn,
+            "outcome": overall,
+            "counts": counts,
+            "targets": list(found),
+        },
+    )
+    retry = [o["deploymentId"] for o in outcomes if o.get("retryable")] + [
+        r["target"] for r in reports if r.get("retryable")
+    ]
+    if retry:
+        raise StopsIncomplete(
+            f"Alarm {alarm.name}: {', '.join(retry)} could not be stopped or listed for a reason a retry "
+            "may fix (throttling or CodeDeploy unavailable); every other target was handled"
+        )
+    return summary
+
+
+def _carried_tags(tags: dict[str, str] | None, status: str | None) -> dict[str, str] | None:
+    """The tags the event carried, when complete; otherwise None, so that they are looked up."""
+    if tags is None or (status is not None and status != "SUCCESS"):
+        return None
+    return tags
+
+
+_validators: dict[str, Any] = {}
+
+
+def _validate(what: str, schema: dict[str, Any], event: dict[str, Any]) -> None:
+    if what not in _validators:
+        _validators[what] = fastjsonschema.compile(schema)  # once per process: compiling costs ~1 ms
+    try:
+        _validators[what](event)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        raise InvalidRequest(f"not a valid {what}: {exc.message.replace('data', 'event', 1)}") from None
