@@ -22,8 +22,10 @@ from local import codedeploy as local_codedeploy
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 IN_FLIGHT = "d-LGUMS25CC"
+QUEUED = "d-CHK0UT002"
 COMPLETED = "d-C0MPLETED"
 OTHER_TEAM = "d-PAYM3NTS1"
+ALARM = "kill-switch-checkout-5xx"
 # Keys that repeat on every log line; the demo leaves them out to keep lines readable.
 _REPEATED_KEYS = {
     "location",
@@ -69,22 +71,57 @@ STEPS = [
         {"ALLOWED_DEPLOYMENT_GROUPS": "payments/*"},
     ),
     Step("Dry run: DRY_RUN=true stops nothing", "http-api-stop.json", "200", {"DRY_RUN": "true"}),
+    Step(
+        f"EventBridge: {ALARM} goes to ALARM; its tag names checkout/prod",
+        "alarm-eventbridge.json",
+        "stops_attempted",
+    ),
+    Step("The same alarm back to OK: nothing to do", "alarm-eventbridge-ok.json", "ignored"),
+    Step(
+        "The alarm's own Lambda action, targets from ALARM_TARGETS",
+        "alarm-lambda-action.json",
+        "stops_attempted",
+        {"ALARM_TARGETS": '{"kill-switch-checkout-*": ["checkout/prod"]}', "ALARM_TARGETS_TAG_KEY": "unused"},
+    ),
+    Step("The alarm's SNS notification", "alarm-sns.json", "stops_attempted"),
+    Step(
+        "A composite alarm whose event carries its tags",
+        "alarm-eventbridge-composite.json",
+        "stops_attempted",
+    ),
+    Step(
+        "EventBridge 'Stop Deployment Request' from a chat bot",
+        "eventbridge-stop-request.json",
+        "stop_requested",
+    ),
 ]
 
 
 def seed() -> list[str]:
-    """checkout/prod: one deployment in flight and one finished; payments/prod: one in flight."""
+    """checkout/prod: two deployments in flight and one finished; payments/prod: one in flight.
+
+    The alarm kill-switch-checkout-5xx exists in the local CloudWatch, tagged to guard checkout/prod.
+    """
     client = boto3.client("codedeploy")
-    local_codedeploy.create_deployment(
-        client, "checkout", "prod", status="InProgress", deployment_id=IN_FLIGHT
+    for group, status, deployment_id in (
+        ("checkout", "InProgress", IN_FLIGHT),
+        ("checkout", "Queued", QUEUED),
+        ("checkout", "Succeeded", COMPLETED),
+        ("payments", "InProgress", OTHER_TEAM),
+    ):
+        local_codedeploy.create_deployment(client, group, "prod", status=status, deployment_id=deployment_id)
+    boto3.client("cloudwatch").put_metric_alarm(
+        AlarmName=ALARM,
+        MetricName="HTTPCode_Target_5XX_Count",
+        Namespace="AWS/ApplicationELB",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=5,
+        ComparisonOperator="GreaterThanThreshold",
+        Tags=[{"Key": "stop-deployment:targets", "Value": "checkout/prod"}],
     )
-    local_codedeploy.create_deployment(
-        client, "checkout", "prod", status="Succeeded", deployment_id=COMPLETED
-    )
-    local_codedeploy.create_deployment(
-        client, "payments", "prod", status="InProgress", deployment_id=OTHER_TEAM
-    )
-    return [IN_FLIGHT, OTHER_TEAM]
+    return [IN_FLIGHT, QUEUED, OTHER_TEAM]
 
 
 class Context:
@@ -95,6 +132,20 @@ class Context:
 
 
 def describe_request(event: dict[str, Any]) -> str:
+    """The gist of an event: HTTP method, path and body; the alarm and its state; or the payload."""
+    if "detail-type" in event:
+        detail = event["detail"]
+        if "alarmName" in detail:
+            return (
+                f"EventBridge {event['detail-type']!r}: {detail['alarmName']} -> {detail['state']['value']}"
+            )
+        return f"EventBridge {event['detail-type']!r} from {event['source']}: {json.dumps(detail)}"
+    if "alarmData" in event:
+        data = event["alarmData"]
+        return f"alarm Lambda action: {data['alarmName']} -> {data['state']['value']}"
+    if "Records" in event:
+        message = json.loads(event["Records"][0]["Sns"]["Message"])
+        return f"SNS notification: {message['AlarmName']} -> {message['NewStateValue']}"
     if "requestContext" not in event:
         return json.dumps(event)
     method = event.get("httpMethod") or event["requestContext"]["http"]["method"]
@@ -103,6 +154,22 @@ def describe_request(event: dict[str, Any]) -> str:
     if event.get("isBase64Encoded"):
         body = base64.b64decode(body).decode()
     return f"{method} {path} {body}".rstrip()
+
+
+def describe_result(result: dict[str, Any]) -> str:
+    """An HTTP response as status and body; an alarm's summary in one line; anything else as JSON."""
+    if "statusCode" in result:
+        return f"{result['statusCode']} {result['body']}"
+    if "alarm" not in result:
+        return json.dumps(result)
+    targets = "; ".join(
+        f"{t['target']} (from {', '.join(t['sources'])}) in flight: {', '.join(t['inFlight']) or 'none'}"
+        for t in result["targets"]
+    )
+    stops = ", ".join(
+        f"{d['deploymentId']} {d['outcome']} ({d.get('status')})" for d in result["deployments"]
+    )
+    return f"{result['outcome']}; targets: {targets or 'none'}; stops: {stops or 'none'}"
 
 
 @contextlib.contextmanager
@@ -120,12 +187,18 @@ def captured_logs() -> Iterator[io.StringIO]:
         handler.setStream(previous)  # type: ignore[attr-defined]
 
 
+def status_of(deployment_id: str) -> str:
+    info = boto3.client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+    return str(info["status"])
+
+
 def run_step(number: int, step: Step) -> bool:
     from stop_deployment import errors, settings
     from stop_deployment.handler import lambda_handler
 
     if step.fresh:
         local_codedeploy.set_status(IN_FLIGHT, "InProgress")
+        local_codedeploy.set_status(QUEUED, "Queued")
     os.environ.update(step.env)
     settings.get.cache_clear()
     event = json.loads((EVENTS / step.event_file).read_text())
@@ -135,9 +208,7 @@ def run_step(number: int, step: Step) -> bool:
         try:
             result = lambda_handler(event, Context())
             got = str(result["statusCode"]) if "statusCode" in result else result["outcome"]
-            shown = (
-                f"{result['statusCode']} {result['body']}" if "statusCode" in result else json.dumps(result)
-            )
+            shown = describe_result(result)
         except errors.StopDeploymentError as exc:
             got, shown = type(exc).__name__, f"raised {type(exc).__name__}: {exc}"
     for name in step.env:
@@ -147,8 +218,7 @@ def run_step(number: int, step: Step) -> bool:
         record = json.loads(line)
         if "_aws" not in record:  # the EMF metric blobs are for CloudWatch, not for people
             print(f"   log      {json.dumps({k: v for k, v in record.items() if k not in _REPEATED_KEYS})}")
-    status = boto3.client("codedeploy").get_deployment(deploymentId=IN_FLIGHT)["deploymentInfo"]["status"]
-    print(f"   now      {IN_FLIGHT} is {status}")
+    print(f"   now      {', '.join(f'{d} {status_of(d)}' for d in (IN_FLIGHT, QUEUED, OTHER_TEAM))}")
     ok = got == step.expect
     print(f"   {'ok' if ok else 'UNEXPECTED'}      expected {step.expect}, got {got}")
     return ok
@@ -158,6 +228,7 @@ def main() -> int:
     server, url = local_codedeploy.start_server()
     os.environ.update(
         AWS_ENDPOINT_URL_CODEDEPLOY=url,
+        AWS_ENDPOINT_URL_CLOUDWATCH=url,
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",
@@ -166,11 +237,11 @@ def main() -> int:
     try:
         print(f"stop-deployment demo: local CodeDeploy at {url} (no AWS account, no Docker)")
         seed()
-        print(f"seeded   checkout/prod: {IN_FLIGHT} InProgress, {COMPLETED} Succeeded")
+        print(f"seeded   checkout/prod: {IN_FLIGHT} InProgress, {QUEUED} Queued, {COMPLETED} Succeeded")
         print(f"         payments/prod: {OTHER_TEAM} InProgress")
         results = [run_step(number, step) for number, step in enumerate(STEPS, start=1)]
-        other = boto3.client("codedeploy").get_deployment(deploymentId=OTHER_TEAM)["deploymentInfo"]["status"]
-        print(f"\n{OTHER_TEAM} (payments/prod, never asked for) is still {other}.")
+        other = status_of(OTHER_TEAM)
+        print(f"\n{OTHER_TEAM} (payments/prod, which nothing asked to stop) is still {other}.")
         print(f"{sum(results)} of {len(results)} steps did what they said.")
         return 0 if all(results) and other == "InProgress" else 1
     finally:

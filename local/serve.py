@@ -91,6 +91,7 @@ def main() -> None:
     server, url = local_codedeploy.start_server(port=5000)
     os.environ.update(
         AWS_ENDPOINT_URL_CODEDEPLOY=url,
+        AWS_ENDPOINT_URL_CLOUDWATCH=url,
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",
