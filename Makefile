@@ -9,12 +9,13 @@ SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
 ENV ?= default
 
-.PHONY: help venv demo serve test lint typecheck unit cfn-lint schemas lock build validate deploy invoke clean
+.PHONY: help venv demo serve test lint typecheck unit cfn-lint schemas bench lock build validate deploy invoke clean
 
 help:
 	@echo "make demo      stop deployments on an embedded local CodeDeploy (no AWS account, no Docker)"
 	@echo "make test      lint, type-check, all tests, cfn-lint"
 	@echo "make serve     the HTTP API on http://127.0.0.1:3000 against the local CodeDeploy"
+	@echo "make bench     benchmarks beside a bare boto3 baseline (table; JSON in bench/results/)"
 	@echo "make schemas   regenerate the request JSON Schema and docs/openapi.json"
 	@echo "make lock      re-pin requirements-dev.txt after changing pyproject.toml"
 	@echo "make build     sam build (installs the SAM CLI into $(SAM_VENV) on first use)"
@@ -56,6 +57,9 @@ cfn-lint: venv
 
 schemas: venv
 	$(RUN) -m local.schemas
+
+bench: venv
+	$(RUN) -m bench.run --json bench/results/latest.json
 
 # Re-pin requirements-dev.txt from the direct dependencies listed in pyproject.toml.
 lock:

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 MAX_PARALLEL_CALLS = 20
 # Statuses of a deployment still in flight (the API's spellings; Baking and Ready included).
 ACTIVE_STATUSES = ["Created", "Queued", "InProgress", "Baking", "Ready"]
-_BATCH_GET_DEPLOYMENTS_LIMIT = 25
+BATCH_GET_DEPLOYMENTS_LIMIT = 25
 _BATCH_GET_GROUPS_LIMIT = 100
 
 # Worst case per call: 3 attempts x (2 s connect + 3 s read) + standard-mode backoff (< 1 s + < 2 s)
@@ -136,16 +136,11 @@ def list_in_flight(application: str, group: str) -> list[str]:
 
 
 def creators(deployment_ids: list[str]) -> dict[str, str]:
-    """Who created each deployment (codeDeployRollback marks a rollback), by BatchGetDeployments."""
-    found: dict[str, str] = {}
-    for start in range(0, len(deployment_ids), _BATCH_GET_DEPLOYMENTS_LIMIT):
-        chunk = deployment_ids[start : start + _BATCH_GET_DEPLOYMENTS_LIMIT]
-        with _translated("BatchGetDeployments", f"deployments {', '.join(chunk)}"):
-            infos = client().batch_get_deployments(deploymentIds=chunk).get("deploymentsInfo", [])
-        found.update(
-            {info["deploymentId"]: info.get("creator", "") for info in infos if "deploymentId" in info}
-        )
-    return found
+    """Who created each deployment (codeDeployRollback marks a rollback): one BatchGetDeployments call
+    for at most BATCH_GET_DEPLOYMENTS_LIMIT ids."""
+    with _translated("BatchGetDeployments", f"deployments {', '.join(deployment_ids)}"):
+        infos = client().batch_get_deployments(deploymentIds=deployment_ids).get("deploymentsInfo", [])
+    return {info["deploymentId"]: info.get("creator", "") for info in infos if "deploymentId" in info}
 
 
 def groups_by_alarm() -> dict[str, list[str]]:

@@ -131,7 +131,12 @@ def stop_active_deployments(
         for target in allowed:
             for deployment_id in reports[target]["inFlight"]:
                 owners.setdefault(deployment_id, target)
-        creators = _creators(list(owners))
+        ids = list(owners)
+        chunks = [
+            ids[i : i + codedeploy.BATCH_GET_DEPLOYMENTS_LIMIT]
+            for i in range(0, len(ids), codedeploy.BATCH_GET_DEPLOYMENTS_LIMIT)
+        ]
+        creators = {k: v for found in pool.map(_creators, chunks) for k, v in found.items()}
 
         def stop_one(deployment_id: str) -> DeploymentOutcome:
             group = _split(owners[deployment_id])
@@ -184,8 +189,6 @@ def _list_in_flight(target: str) -> list[str] | StopDeploymentError:
 
 
 def _creators(deployment_ids: list[str]) -> dict[str, str]:
-    if not deployment_ids:
-        return {}
     try:
         return codedeploy.creators(deployment_ids)
     except StopDeploymentError:
