@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from local import codedeploy as local_codedeploy
@@ -63,6 +64,7 @@ def _forget_process_state() -> None:
     codedeploy.client.cache_clear()
     cloudwatch.client.cache_clear()
     targets.forget_discovered()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
 
 
 class _CurrentStdout:

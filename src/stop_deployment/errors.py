@@ -59,3 +59,11 @@ class ConfigurationError(StopDeploymentError):
 
 class StopsIncomplete(StopDeploymentError):
     """Some stops of an alarm failed for a reason a retry may fix; raised after all were attempted."""
+
+
+class ChatOpsNotConfigured(StopDeploymentError):
+    pass
+
+
+class SlackSignatureInvalid(StopDeploymentError):
+    pass

@@ -23,6 +23,10 @@ VARIABLES = (
     "ALARM_TARGETS_TAG_KEY",
     "DISCOVER_ALARM_TARGETS",
     "ALARM_AUTO_ROLLBACK",
+    "SLACK_SIGNING_SECRET_PARAM",
+    "SLACK_ALLOWED_USERS",
+    "SLACK_ALLOWED_CHANNELS",
+    "SLACK_ALLOWED_TEAMS",
 )
 
 _BOOLEANS = {"true": True, "false": False}
@@ -45,6 +49,12 @@ class Settings:
     alarm_targets_tag_key: str = "stop-deployment:targets"
     discover_alarm_targets: bool = False
     alarm_auto_rollback: bool | None = True
+    # Where the Slack signing secret lives: an SSM parameter name (/...) or a Secrets Manager ARN.
+    slack_signing_secret_param: str | None = None
+    # Slack IDs allowed to use the slash command; empty: anyone in the workspace that installed it.
+    slack_allowed_users: frozenset[str] = frozenset()
+    slack_allowed_channels: frozenset[str] = frozenset()
+    slack_allowed_teams: frozenset[str] = frozenset()
 
     @property
     def allows_every_group(self) -> bool:
@@ -66,6 +76,10 @@ def load(environ: Mapping[str, str]) -> Settings:
         alarm_targets_tag_key=environ.get("ALARM_TARGETS_TAG_KEY", "").strip() or "stop-deployment:targets",
         discover_alarm_targets=_choice(environ, "DISCOVER_ALARM_TARGETS", _BOOLEANS, "false"),
         alarm_auto_rollback=_choice(environ, "ALARM_AUTO_ROLLBACK", _ROLLBACK_DEFAULTS, "true"),
+        slack_signing_secret_param=_secret_location(environ.get("SLACK_SIGNING_SECRET_PARAM", "")),
+        slack_allowed_users=_slack_ids(environ, "SLACK_ALLOWED_USERS"),
+        slack_allowed_channels=_slack_ids(environ, "SLACK_ALLOWED_CHANNELS"),
+        slack_allowed_teams=_slack_ids(environ, "SLACK_ALLOWED_TEAMS"),
     )
 
 
@@ -97,6 +111,27 @@ def _group_patterns(raw: str) -> tuple[str, ...]:
                 f"got {pattern!r}"
             )
     return patterns
+
+
+def _secret_location(raw: str) -> str | None:
+    location = raw.strip()
+    if not location:
+        return None
+    if not (location.startswith("/") or (location.startswith("arn:") and ":secretsmanager:" in location)):
+        raise ConfigurationError(
+            "SLACK_SIGNING_SECRET_PARAM must be an SSM parameter name starting with / or a Secrets "
+            f"Manager secret ARN; got {location!r}"
+        )
+    return location
+
+
+def _slack_ids(environ: Mapping[str, str], name: str) -> frozenset[str]:
+    ids = frozenset(part.strip() for part in environ.get(name, "").split(",") if part.strip())
+    if bad := sorted(i for i in ids if not re.fullmatch(r"[A-Z0-9]+", i)):
+        raise ConfigurationError(
+            f"{name} must list Slack IDs such as U0123ABCD, comma-separated; got {bad[0]!r}"
+        )
+    return ids
 
 
 def is_target(text: str) -> bool:

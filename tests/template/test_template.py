@@ -35,8 +35,13 @@ QUEUE_ID = "FailedInvocationsQueue"
 ALARM_RULE_ID = f"{FUNCTION_ID}AlarmStateChange"
 REQUEST_RULE_ID = f"{FUNCTION_ID}StopDeploymentRequest"
 TOPIC_ARN = "arn:aws:sns:eu-central-1:111122223333:kill-switch"
+SLACK_PARAMETER = "/stop-deployment/slack-signing-secret"
+SLACK_SECRET_ARN = (
+    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:stop-deployment/slack-signing-secret-AbCdEf"
+)
+SLACK_ROUTE = ("POST", "/slack/commands")
 
-# The settings module reads the first eight; Powertools reads the rest.
+# The settings module reads the first twelve; Powertools reads the rest.
 EXPECTED_ENVIRONMENT = {
     "DEFAULT_AUTO_ROLLBACK",
     "ALLOWED_DEPLOYMENT_GROUPS",
@@ -46,6 +51,10 @@ EXPECTED_ENVIRONMENT = {
     "ALARM_TARGETS_TAG_KEY",
     "DISCOVER_ALARM_TARGETS",
     "ALARM_AUTO_ROLLBACK",
+    "SLACK_SIGNING_SECRET_PARAM",
+    "SLACK_ALLOWED_USERS",
+    "SLACK_ALLOWED_CHANNELS",
+    "SLACK_ALLOWED_TEAMS",
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
@@ -59,6 +68,9 @@ LIST_APPLICATIONS = "codedeploy:ListApplications"
 LIST_GROUPS = "codedeploy:ListDeploymentGroups"
 LIST_ALARM_TAGS = "cloudwatch:ListTagsForResource"
 SEND_MESSAGE = "sqs:SendMessage"
+GET_PARAMETER = "ssm:GetParameter"
+GET_SECRET = "secretsmanager:GetSecretValue"
+DECRYPT = "kms:Decrypt"
 ALARM_PRINCIPAL = "lambda.alarms.cloudwatch.amazonaws.com"
 
 NO_VALUE = object()  # what Ref AWS::NoValue evaluates to: the item or key disappears
@@ -179,12 +191,14 @@ def _statements(cfn_template: Mapping[str, Any], **parameters: str) -> list[dict
     statements = []
     for policy in _role(cfn_template).get("Policies", []):
         for statement in evaluator.resolve(policy["PolicyDocument"]["Statement"]):
-            assert set(statement) <= {"Sid", "Effect", "Action", "Resource"}, statement
+            assert set(statement) <= {"Sid", "Effect", "Action", "Resource", "Condition"}, statement
+            condition = {"Condition": statement["Condition"]} if "Condition" in statement else {}
             statements.append(
                 {
                     "Effect": statement["Effect"],
                     "Action": sorted(_as_list(statement["Action"])),
                     "Resource": _as_list(statement["Resource"]),
+                    **condition,
                 }
             )
     return statements
@@ -282,8 +296,8 @@ def test_sam_translator_makes_only_the_expected_resources(cfn_template: dict[str
             "AWS::Lambda::Function",
             "AWS::IAM::Role",
             "AWS::Lambda::EventInvokeConfig",
-            # three routes, two EventBridge rules, the alarm action, the SNS topic (conditional)
-            *["AWS::Lambda::Permission"] * 7,
+            # four routes, two EventBridge rules, the alarm action, the SNS topic (conditional)
+            *["AWS::Lambda::Permission"] * 8,
             "AWS::ApiGatewayV2::Api",
             "AWS::ApiGatewayV2::Stage",
             "AWS::Events::Rule",
@@ -369,24 +383,145 @@ def test_get_deployment_is_scoped_to_one_arn_per_allowed_glob(
         assert get_resources == [[GROUP_ARN_PREFIX + glob for glob in allowed.split(",")]]
 
 
+@pytest.mark.parametrize(
+    ("slack", "slack_reads"),
+    [("", set()), (SLACK_PARAMETER, {GET_PARAMETER, DECRYPT}), (SLACK_SECRET_ARN, {GET_SECRET, DECRYPT})],
+)
 @pytest.mark.parametrize("discover", ["true", "false"])
 @pytest.mark.parametrize("allowed", ["*", "checkout/prod,*/staging"])
 def test_role_grants_no_wildcard_action_and_no_write_but_stop(
-    cfn_template: dict[str, Any], allowed: str, discover: str
+    cfn_template: dict[str, Any], allowed: str, discover: str, slack: str, slack_reads: set[str]
 ) -> None:
-    statements = _statements(cfn_template, AllowedDeploymentGroups=allowed, DiscoverAlarmTargets=discover)
+    statements = _statements(
+        cfn_template,
+        AllowedDeploymentGroups=allowed,
+        DiscoverAlarmTargets=discover,
+        SlackSigningSecretParam=slack,
+    )
 
     actions = {action for statement in statements for action in statement["Action"]}
-    reads = {GET, LIST, BATCH_GET, LIST_ALARM_TAGS}
+    reads = {GET, LIST, BATCH_GET, LIST_ALARM_TAGS} | slack_reads
     discovery = {BATCH_GET_GROUPS, LIST_APPLICATIONS, LIST_GROUPS}
     # The only writes: StopDeployment, and the on-failure records into the stack's own queue.
     assert actions == {STOP, SEND_MESSAGE} | reads | (discovery if discover == "true" else set())
     assert all("*" not in action for action in actions)
     assert all(statement["Effect"] == "Allow" for statement in statements)
     assert [s["Resource"] for s in statements if s["Action"] == [SEND_MESSAGE]] == [[f"{QUEUE_ID}.Arn"]]
-    # Only actions without a resource type are granted on "*".
-    on_anything = [s["Action"] for s in statements if "*" in s["Resource"]]
+    # Only actions without a resource type are granted on "*", and kms:Decrypt only through the
+    # service that holds the Slack signing secret.
+    on_anything = [s["Action"] for s in statements if "*" in s["Resource"] and "Condition" not in s]
     assert on_anything == ([[STOP], [LIST_APPLICATIONS]] if discover == "true" else [[STOP]])
+    conditional = [s for s in statements if "Condition" in s]
+    assert [s["Action"] for s in conditional] == ([[DECRYPT]] if slack else [])
+    assert all(set(s["Condition"]) == {"StringEquals"} for s in conditional)
+    assert all(set(s["Condition"]["StringEquals"]) == {"kms:ViaService"} for s in conditional)
+
+
+@pytest.mark.parametrize("parameters", [{}, {"SlackSigningSecretParam": ""}])
+def test_without_slack_the_role_reads_no_secret_and_decrypts_nothing(
+    cfn_template: dict[str, Any], parameters: dict[str, str]
+) -> None:
+    # Given SlackSigningSecretParam empty (the default), Then no Parameter Store, Secrets Manager
+    # or KMS permission at all.
+    statements = _statements(cfn_template, DiscoverAlarmTargets="true", **parameters)
+
+    actions = {action for statement in statements for action in statement["Action"]}
+    assert not {action for action in actions if action.split(":")[0] in ("ssm", "secretsmanager", "kms")}
+    assert all("Condition" not in statement for statement in statements)
+
+
+def test_slack_secret_in_parameter_store_is_readable_and_decryptable_through_ssm_only(
+    cfn_template: dict[str, Any],
+) -> None:
+    # Given an SSM parameter name (it starts with /, so it follows "parameter" directly), Then
+    # exactly that parameter may be read, and KMS may decrypt only on behalf of SSM.
+    baseline = _statements(cfn_template)
+
+    statements = _statements(cfn_template, SlackSigningSecretParam=SLACK_PARAMETER)
+
+    assert statements == [
+        *baseline,
+        {
+            "Effect": "Allow",
+            "Action": [GET_PARAMETER],
+            "Resource": ["arn:aws:ssm:eu-west-1:123456789012:parameter/stop-deployment/slack-signing-secret"],
+        },
+        {
+            "Effect": "Allow",
+            "Action": [DECRYPT],
+            "Resource": ["*"],
+            "Condition": {"StringEquals": {"kms:ViaService": "ssm.eu-west-1.amazonaws.com"}},
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("secret_arn", "secret_region"),
+    [
+        (SLACK_SECRET_ARN, "eu-west-1"),
+        ("arn:aws:secretsmanager:us-east-1:111122223333:secret:slack-AbCdEf", "us-east-1"),
+    ],
+)
+def test_slack_secret_in_secrets_manager_is_readable_and_decryptable_through_secrets_manager_only(
+    cfn_template: dict[str, Any], secret_arn: str, secret_region: str
+) -> None:
+    # Given a Secrets Manager secret's full ARN, Then exactly that secret may be read, and KMS may
+    # decrypt only on behalf of Secrets Manager in the secret's region.
+    baseline = _statements(cfn_template)
+
+    statements = _statements(cfn_template, SlackSigningSecretParam=secret_arn)
+
+    assert statements == [
+        *baseline,
+        {"Effect": "Allow", "Action": [GET_SECRET], "Resource": [secret_arn]},
+        {
+            "Effect": "Allow",
+            "Action": [DECRYPT],
+            "Resource": ["*"],
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"secretsmanager.{secret_region}.amazonaws.com"}
+            },
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "read", "service"),
+    [
+        ("", None, None),
+        (SLACK_PARAMETER, GET_PARAMETER, "ssm"),
+        ("/slack", GET_PARAMETER, "ssm"),
+        ("/a/b.c_d-e/F9", GET_PARAMETER, "ssm"),
+        (SLACK_SECRET_ARN, GET_SECRET, "secretsmanager"),
+        (
+            "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:a/b_c+d=e.f@g-h-AbC123",
+            GET_SECRET,
+            "secretsmanager",
+        ),
+    ],
+)
+def test_slack_conditions_pick_the_store_of_every_accepted_value(
+    cfn_template: dict[str, Any], value: str, read: str | None, service: str | None
+) -> None:
+    # Given a value the parameter's pattern accepts, Then exactly one store is readable (none when
+    # empty), and the read comes with a decrypt through that same service only.
+    assert re.fullmatch(cfn_template["Parameters"]["SlackSigningSecretParam"]["AllowedPattern"], value)
+    evaluator = Evaluator(cfn_template, {"SlackSigningSecretParam": value})
+    assert evaluator.condition("SlackSigningSecretInParameterStore") is (service == "ssm")
+    assert evaluator.condition("SlackSigningSecretInSecretsManager") is (service == "secretsmanager")
+
+    statements = _statements(cfn_template, SlackSigningSecretParam=value)
+
+    secret_actions = {GET_PARAMETER, GET_SECRET, DECRYPT}
+    added = [s for s in statements if secret_actions & set(s["Action"])]
+    if read is None:
+        assert added == []
+        return
+    [reads, decrypts] = added
+    assert reads["Action"] == [read]
+    assert reads["Resource"] != ["*"]
+    assert decrypts["Action"] == [DECRYPT]
+    assert decrypts["Condition"]["StringEquals"]["kms:ViaService"].startswith(f"{service}.")
 
 
 def test_role_managed_policies_are_basic_execution_and_xray_write(cfn_template: dict[str, Any]) -> None:
@@ -452,6 +587,8 @@ def test_parameters_offer_the_values_the_settings_accept(sam_template: dict[str,
     assert parameters["AlarmTargets"]["Default"] == "{}"
     assert parameters["AlarmTargetsTagKey"]["Default"] == "stop-deployment:targets"
     assert parameters["AlarmTopicArn"]["Default"] == ""
+    for name in ("SlackSigningSecretParam", "SlackAllowedUsers", "SlackAllowedChannels", "SlackAllowedTeams"):
+        assert parameters[name]["Default"] == ""
 
 
 def test_settings_accept_every_value_the_parameters_allow(cfn_template: dict[str, Any]) -> None:
@@ -466,6 +603,16 @@ def test_settings_accept_every_value_the_parameters_allow(cfn_template: dict[str
         for value in cfn_template["Parameters"][name]["AllowedValues"]:
             settings.load(variables(**{name: value}))
 
+    for slack in (
+        {"SlackSigningSecretParam": SLACK_PARAMETER},
+        {"SlackSigningSecretParam": SLACK_SECRET_ARN},
+        {
+            "SlackAllowedUsers": "U0123ABCD,W0456EFGH",
+            "SlackAllowedChannels": "C0123ABCD",
+            "SlackAllowedTeams": "T0123ABCD",
+        },
+    ):
+        settings.load(variables(**slack))
     example = settings.load(variables(AlarmTargets='{"kill-switch-checkout-*":["checkout/prod"]}'))
     assert example.alarm_targets == (("kill-switch-checkout-*", ("checkout/prod",)),)
     defaults = settings.load(variables())
@@ -532,28 +679,120 @@ def test_alarm_targets_pattern(sam_template: dict[str, Any], targets: str, accep
     assert bool(re.fullmatch(pattern, targets)) is accepted
 
 
-def test_http_api_has_exactly_the_three_routes_all_behind_iam(cfn_template: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("", True),
+        (SLACK_PARAMETER, True),
+        ("/slack", True),
+        ("/a/b.c_d-e/F9", True),
+        (SLACK_SECRET_ARN, True),
+        ("arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:slack-signing-AbC123", True),
+        ("slack-signing-secret", False),  # a name without / would need another slash in the ARN
+        ("/stop-deployment/", False),
+        ("//slack", False),
+        ("/slack signing", False),
+        ("/slack*", False),  # a wildcard in the IAM resource
+        ("{{resolve:ssm:/slack}}", False),
+        ("arn:aws:ssm:eu-west-1:123456789012:parameter/slack", False),  # give the name instead
+        ("arn:aws:secretsmanager:eu-west-1:123456789012:secret:slack", False),  # no suffix: IAM misses it
+        ("arn:aws:secretsmanager:eu-west-1:123456789012:secret:slack-*", False),
+        ("arn:aws:secretsmanager:eu-west-1:1234:secret:slack-AbCdEf", False),
+        ("arn:aws:kms:eu-west-1:123456789012:key/slack-AbCdEf", False),
+    ],
+)
+def test_slack_signing_secret_param_pattern(sam_template: dict[str, Any], value: str, accepted: bool) -> None:
+    pattern = sam_template["Parameters"]["SlackSigningSecretParam"]["AllowedPattern"]
+
+    assert bool(re.fullmatch(pattern, value)) is accepted
+
+
+@pytest.mark.parametrize("name", ["SlackAllowedUsers", "SlackAllowedChannels", "SlackAllowedTeams"])
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("", True),
+        ("U0123ABCD", True),
+        ("U0123ABCD,U0456EFGH", True),
+        ("C0123ABCD,G0456EFGH,T0789IJKL,W0123ABCDEF", True),
+        ("U0123ABCD, U0456EFGH", False),  # no spaces
+        ("U0123ABCD,", False),
+        (",U0123ABCD", False),
+        ("U0123ABCD,,U0456EFGH", False),
+        ("u0123abcd", False),  # Slack IDs are upper case
+        ("@jdoe", False),  # a name, not an ID
+        ("#general", False),
+        ("*", False),
+    ],
+)
+def test_slack_allowed_ids_patterns(
+    sam_template: dict[str, Any], name: str, value: str, accepted: bool
+) -> None:
+    pattern = sam_template["Parameters"][name]["AllowedPattern"]
+
+    assert bool(re.fullmatch(pattern, value)) is accepted
+
+
+def _api_operations(cfn_template: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
+    """The HTTP API's operations by (METHOD, path), from the OpenAPI body SAM gives the API."""
     api = cfn_template["Resources"][API_ID]
     assert api["Type"] == "AWS::ApiGatewayV2::Api"
-    body = api["Properties"]["Body"]
-
-    operations = {
+    return {
         (method.upper(), path): operation
-        for path, methods in body["paths"].items()
+        for path, methods in api["Properties"]["Body"]["paths"].items()
         for method, operation in methods.items()
     }
+
+
+def test_http_api_has_exactly_the_three_iam_routes_and_the_slack_route(cfn_template: dict[str, Any]) -> None:
+    body = cfn_template["Resources"][API_ID]["Properties"]["Body"]
+
+    operations = _api_operations(cfn_template)
 
     assert set(operations) == {
         ("POST", "/stop"),
         ("POST", "/deployments/{deploymentId}/stop"),
         ("GET", "/deployments/{deploymentId}"),
+        SLACK_ROUTE,
     }
-    for operation in operations.values():
-        assert operation["security"] == [{"AWS_IAM": []}]
+    for route, operation in operations.items():
+        if route != SLACK_ROUTE:
+            assert operation["security"] == [{"AWS_IAM": []}]
         integration = operation["x-amazon-apigateway-integration"]
         assert integration["payloadFormatVersion"] == "2.0"
         assert f"${{{FUNCTION_ID}.Arn}}" in integration["uri"]["Fn::Sub"]
     assert body["components"]["securitySchemes"]["AWS_IAM"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+
+
+def test_slack_route_alone_has_no_authorizer(cfn_template: dict[str, Any]) -> None:
+    # Slack cannot sign with SigV4; the function checks Slack's own signature. SAM writes the event's
+    # `Authorizer: NONE` as the requirement {"NONE": []}, naming no security scheme, so API Gateway
+    # attaches no authorizer to the route. Nothing else may add one: no API-wide requirement, no
+    # scheme called NONE, no separate route or authorizer resources.
+    body = cfn_template["Resources"][API_ID]["Properties"]["Body"]
+
+    slack = _api_operations(cfn_template)[SLACK_ROUTE]
+
+    assert slack["security"] == [{"NONE": []}]
+    assert set(body["components"]["securitySchemes"]) == {"AWS_IAM"}
+    assert "security" not in body
+    types = {resource["Type"] for resource in cfn_template["Resources"].values()}
+    assert not types & {"AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Authorizer"}
+
+
+def test_only_the_slack_route_is_throttled_below_the_reserved_concurrency(
+    cfn_template: dict[str, Any],
+) -> None:
+    # Anyone can call the Slack route; it must not use up the concurrency that alarms rely on.
+    stages = _resources(cfn_template, "AWS::ApiGatewayV2::Stage")
+    [stage] = stages.values()
+
+    assert stage["ApiId"] == API_ID
+    assert set(stage["RouteSettings"]) == {" ".join(SLACK_ROUTE)}
+    throttling = stage["RouteSettings"][" ".join(SLACK_ROUTE)]
+    reserved = cfn_template["Parameters"]["ReservedConcurrency"]["Default"]
+    assert 1 <= throttling["ThrottlingBurstLimit"] <= reserved // 2
+    assert 0 < throttling["ThrottlingRateLimit"] <= throttling["ThrottlingBurstLimit"]
 
 
 def test_api_gateway_may_invoke_the_function_only_for_those_routes(cfn_template: dict[str, Any]) -> None:
@@ -566,17 +805,18 @@ def test_api_gateway_may_invoke_the_function_only_for_those_routes(cfn_template:
     assert {(p["FunctionName"], p["Action"]) for p in permissions} == {(FUNCTION_ID, "lambda:InvokeFunction")}
     api_arn = f"arn:aws:execute-api:eu-west-1:123456789012:{API_ID}/*/"
     assert sorted(p["SourceArn"] for p in permissions) == sorted(
-        api_arn + route for route in ("POST/stop", "POST/deployments/*/stop", "GET/deployments/*")
+        api_arn + route
+        for route in ("POST/stop", "POST/deployments/*/stop", "GET/deployments/*", "POST/slack/commands")
     )
 
 
 @pytest.mark.parametrize(
     ("parameters", "expected_principals"),
     [
-        ({}, ["apigateway.amazonaws.com"] * 3 + ["events.amazonaws.com"] * 2 + [ALARM_PRINCIPAL]),
+        ({}, ["apigateway.amazonaws.com"] * 4 + ["events.amazonaws.com"] * 2 + [ALARM_PRINCIPAL]),
         (
             {"AlarmTopicArn": TOPIC_ARN},
-            ["apigateway.amazonaws.com"] * 3
+            ["apigateway.amazonaws.com"] * 4
             + ["events.amazonaws.com"] * 2
             + [ALARM_PRINCIPAL, "sns.amazonaws.com"],
         ),
@@ -792,6 +1032,10 @@ def test_environment_variables_are_exactly_the_expected_set(cfn_template: dict[s
     assert variables["ALARM_TARGETS_TAG_KEY"] == {"Ref": "AlarmTargetsTagKey"}
     assert variables["DISCOVER_ALARM_TARGETS"] == {"Ref": "DiscoverAlarmTargets"}
     assert variables["ALARM_AUTO_ROLLBACK"] == {"Ref": "AlarmAutoRollback"}
+    assert variables["SLACK_SIGNING_SECRET_PARAM"] == {"Ref": "SlackSigningSecretParam"}
+    assert variables["SLACK_ALLOWED_USERS"] == {"Ref": "SlackAllowedUsers"}
+    assert variables["SLACK_ALLOWED_CHANNELS"] == {"Ref": "SlackAllowedChannels"}
+    assert variables["SLACK_ALLOWED_TEAMS"] == {"Ref": "SlackAllowedTeams"}
 
 
 def test_errors_alarm_fires_on_one_function_error_in_a_minute(cfn_template: dict[str, Any]) -> None:
@@ -812,6 +1056,7 @@ def test_outputs_give_the_api_url_and_the_function(cfn_template: dict[str, Any])
     outputs = Evaluator(cfn_template).resolve(cfn_template["Outputs"])
 
     assert outputs["HttpApiUrl"]["Value"] == f"https://{API_ID}.execute-api.eu-west-1.amazonaws.com/"
+    assert outputs["SlackCommandUrl"]["Value"] == outputs["HttpApiUrl"]["Value"] + "slack/commands"
     assert outputs["FunctionArn"]["Value"] == f"{FUNCTION_ID}.Arn"
     assert outputs["FunctionName"]["Value"] == FUNCTION_ID
     assert outputs["FailedInvocationsQueueUrl"]["Value"] == QUEUE_ID

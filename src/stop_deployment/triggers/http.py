@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from .. import service
 from ..errors import (
     AccessDenied,
+    ChatOpsNotConfigured,
     CodeDeployTimeout,
     CodeDeployUnavailable,
     DeploymentAlreadyCompleted,
@@ -31,6 +32,7 @@ from ..errors import (
     InvalidRequest,
     PayloadTooLarge,
     RouteNotFound,
+    SlackSignatureInvalid,
     StopDeploymentError,
     Throttled,
     UnsupportedDeploymentType,
@@ -39,6 +41,7 @@ from ..models import StopOptions, StopRequest
 from ..observability import logger
 from ..results import DeploymentStatus, StopResult
 from ..validation import DEPLOYMENT_ID_PATTERN, FIELDS, invalid_field, normalize_deployment_id
+from . import slack
 
 MAX_BODY_BYTES = 16 * 1024
 _EXAMPLE_BODY = '{"deploymentId": "d-LGUMS25CC", "autoRollbackEnabled": true}'
@@ -47,6 +50,7 @@ RETRY_AFTER_SECONDS = 2
 # Domain error -> HTTP status; the closest class wins (CodeDeployTimeout is 504, not 502).
 HTTP_STATUS: dict[type[StopDeploymentError], int] = {
     InvalidRequest: 400,
+    SlackSignatureInvalid: 401,
     AccessDenied: 403,
     DeploymentGroupNotAllowed: 403,
     DeploymentNotFound: 404,
@@ -56,6 +60,7 @@ HTTP_STATUS: dict[type[StopDeploymentError], int] = {
     UnsupportedDeploymentType: 422,
     Throttled: 429,
     CodeDeployUnavailable: 502,
+    ChatOpsNotConfigured: 503,
     CodeDeployTimeout: 504,
 }
 
@@ -68,12 +73,16 @@ _ERROR_BODY_SCHEMA = {
         "requestId": {"type": ["string", "null"], "description": "Quote it to find the log lines"},
     },
 }
+# What the IAM-signed routes can answer (the Slack route's 401 and 503 are its own).
+_API_STATUS = {
+    cls: code for cls, code in HTTP_STATUS.items() if cls not in (SlackSignatureInvalid, ChatOpsNotConfigured)
+}
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     status: {
-        "description": ", ".join(sorted(cls.__name__ for cls, code in HTTP_STATUS.items() if code == status)),
+        "description": ", ".join(sorted(cls.__name__ for cls, code in _API_STATUS.items() if code == status)),
         "content": {"application/json": {"schema": _ERROR_BODY_SCHEMA}},
     }
-    for status in sorted(set(HTTP_STATUS.values()))
+    for status in sorted(set(_API_STATUS.values()))
 }
 
 DeploymentIdInPath = Annotated[str, Path(pattern=DEPLOYMENT_ID_PATTERN, examples=["d-LGUMS25CC"])]
@@ -183,6 +192,7 @@ def _not_found(_: Exception) -> Response[str]:
 
 def _resolver(app: ApiGatewayResolver) -> ApiGatewayResolver:
     app.include_router(router)
+    app.include_router(slack.router)
     app.exception_handler(StopDeploymentError)(_error_response)
     app.exception_handler(RequestValidationError)(_validation_error)
     app.not_found(_not_found)

@@ -1,0 +1,96 @@
+"""The Slack rules underneath: the signature check (against slack_sdk's SignatureVerifier) and the
+command grammar."""
+
+import hashlib
+import hmac
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from slack_sdk.signature import Clock, SignatureVerifier
+
+from stop_deployment.triggers.slack import Request, parse_request, signature_problem
+
+NOW = 1_741_083_330
+
+
+class FixedClock(Clock):
+    def now(self) -> float:
+        return NOW
+
+
+def sign(secret: str, timestamp: str, body: str) -> str:
+    return "v0=" + hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
+
+
+@given(
+    secret=st.text(min_size=1, max_size=40),
+    body=st.text(max_size=200),
+    skew=st.integers(min_value=-400, max_value=400),
+    signed_with=st.sampled_from(["same secret", "other secret", "other body", "garbage"]),
+)
+def test_signature_check_agrees_with_slack_sdk(secret: str, body: str, skew: int, signed_with: str) -> None:
+    timestamp = str(NOW + skew)
+    signature = {
+        "same secret": sign(secret, timestamp, body),
+        "other secret": sign(secret + "x", timestamp, body),
+        "other body": sign(secret, timestamp, body + "x"),
+        "garbage": "v0=deadbeef",
+    }[signed_with]
+
+    ours = signature_problem(secret, body, timestamp, signature, NOW) == ""
+    slacks = SignatureVerifier(secret, clock=FixedClock()).is_valid(body, timestamp, signature)
+
+    assert ours == slacks
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "signature", "reason"),
+    [
+        (None, "v0=abc", "missing"),
+        ("123", None, "missing"),
+        ("soon", "v0=abc", "not a number"),
+        (str(NOW - 301), "v0=abc", "stale or replayed"),
+        (str(NOW + 301), "v0=abc", "stale or replayed"),
+        (str(NOW), "v0=abc", "does not match"),
+    ],
+)
+def test_each_refusal_says_why(timestamp: str | None, signature: str | None, reason: str) -> None:
+    assert reason in signature_problem("secret", "body", timestamp, signature, NOW)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("stop d-LGUMS25CC", Request("stop", "d-LGUMS25CC")),
+        ("  STOP   d-lgums25cc  ", Request("stop", "d-LGUMS25CC")),
+        ("stop d-LGUMS25CC --no-rollback", Request("stop", "d-LGUMS25CC", False)),
+        ("stop --rollback d-LGUMS25CC", Request("stop", "d-LGUMS25CC", True)),
+        ("stop checkout/prod", Request("stop", "checkout/prod")),
+        ("stop checkout/prod --no-rollback", Request("stop", "checkout/prod", False)),
+        ("status d-LGUMS25CC", Request("status", "d-LGUMS25CC")),
+        ("help", Request("help")),
+        ("", Request("help")),
+    ],
+)
+def test_commands_are_understood(text: str, expected: Request) -> None:
+    assert parse_request(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("restart d-LGUMS25CC", "did not understand"),
+        ("stop", "did not understand"),
+        ("stop d-LGUMS25CC d-C0MPLETED", "did not understand"),
+        ("stop d-LGUMS25CC --force", "Unknown option `--force`"),
+        ("status d-LGUMS25CC --no-rollback", "Unknown option"),
+        ("stop checkout", "is not a deployment id (d-XXXXXXXXX) or application/group"),
+        ("status checkout/prod", "is not a deployment id"),
+    ],
+)
+def test_commands_not_understood_say_why(text: str, problem: str) -> None:
+    request = parse_request(text)
+
+    assert request.action == "help"
+    assert problem in request.problem
