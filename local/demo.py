@@ -11,14 +11,16 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import boto3
 
 from local import codedeploy as local_codedeploy
+from local.slack import TEST_SIGNING_SECRET, signed
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 IN_FLIGHT = "d-LGUMS25CC"
@@ -26,6 +28,7 @@ QUEUED = "d-CHK0UT002"
 COMPLETED = "d-C0MPLETED"
 OTHER_TEAM = "d-PAYM3NTS1"
 ALARM = "kill-switch-checkout-5xx"
+SLACK_SECRET_PARAM = "/stop-deployment/slack-signing-secret"
 # Keys that repeat on every log line; the demo leaves them out to keep lines readable.
 _REPEATED_KEYS = {
     "location",
@@ -46,6 +49,7 @@ class Step:
     expect: str  # an outcome, an HTTP status, or the name of the error raised
     env: dict[str, str] = field(default_factory=dict)
     fresh: bool = True  # put d-LGUMS25CC back in flight first
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # e.g. sign a Slack request now
 
 
 STEPS = [
@@ -94,6 +98,26 @@ STEPS = [
         "eventbridge-stop-request.json",
         "stop_requested",
     ),
+    Step(
+        "Slack: /stop-deployment stop d-LGUMS25CC, signed by the Slack app (REST v1)",
+        "slack-command-rest.json",
+        "200",
+        prepare=lambda event: signed(event, text=f"stop {IN_FLIGHT}"),
+    ),
+    Step(
+        "Slack: the same command forged with another secret is refused",
+        "slack-command-rest.json",
+        "401",
+        fresh=False,
+        prepare=lambda event: signed(event, text=f"stop {IN_FLIGHT}", secret="forged"),
+    ),
+    Step(
+        "Slack: status d-LGUMS25CC after the stop (HTTP API v2, base64 form body)",
+        "slack-command-http-api.json",
+        "200",
+        fresh=False,
+        prepare=signed,
+    ),
 ]
 
 
@@ -121,6 +145,7 @@ def seed() -> list[str]:
         ComparisonOperator="GreaterThanThreshold",
         Tags=[{"Key": "stop-deployment:targets", "Value": "checkout/prod"}],
     )
+    boto3.client("ssm").put_parameter(Name=SLACK_SECRET_PARAM, Value=TEST_SIGNING_SECRET, Type="SecureString")
     return [IN_FLIGHT, QUEUED, OTHER_TEAM]
 
 
@@ -153,12 +178,19 @@ def describe_request(event: dict[str, Any]) -> str:
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
         body = base64.b64decode(body).decode()
+    if path.endswith("/slack/commands"):
+        form = dict(parse_qsl(body))
+        who = f"from {form['user_name']} in {form['channel_id']}"
+        return f"{method} {path}: /stop-deployment {form['text']} ({who})"
     return f"{method} {path} {body}".rstrip()
 
 
 def describe_result(result: dict[str, Any]) -> str:
     """An HTTP response as status and body; an alarm's summary in one line; anything else as JSON."""
     if "statusCode" in result:
+        body = json.loads(result["body"])
+        if "response_type" in body:  # a Slack message: what the person sees
+            return f"{result['statusCode']} Slack {body['response_type']}: {body['text']!r}"
         return f"{result['statusCode']} {result['body']}"
     if "alarm" not in result:
         return json.dumps(result)
@@ -202,6 +234,8 @@ def run_step(number: int, step: Step) -> bool:
     os.environ.update(step.env)
     settings.get.cache_clear()
     event = json.loads((EVENTS / step.event_file).read_text())
+    if step.prepare:
+        event = step.prepare(event)
     print(f"\n{number}. {step.title}\n   event    events/{step.event_file}")
     print(f"   request  {describe_request(event)}")
     with captured_logs() as logs:
@@ -229,6 +263,8 @@ def main() -> int:
     os.environ.update(
         AWS_ENDPOINT_URL_CODEDEPLOY=url,
         AWS_ENDPOINT_URL_CLOUDWATCH=url,
+        AWS_ENDPOINT_URL_SSM=url,
+        SLACK_SIGNING_SECRET_PARAM=SLACK_SECRET_PARAM,
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",
