@@ -197,9 +197,9 @@ def forged(event: dict[str, Any], how: str) -> dict[str, Any]:
     if how == "wrong secret":
         return signed(event, text=f"stop {IN_FLIGHT_ID}", secret="not-the-apps-secret")
     if how == "stale":
-        return signed(event, text=f"stop {IN_FLIGHT_ID}", timestamp=now - 301)
+        return signed(event, text=f"stop {IN_FLIGHT_ID}", timestamp=now - 360)
     if how == "future":
-        return signed(event, text=f"stop {IN_FLIGHT_ID}", timestamp=now + 301)
+        return signed(event, text=f"stop {IN_FLIGHT_ID}", timestamp=now + 360)
     good = signed(event, text="status d-LGUMS25CC")
     if how == "tampered":  # the text changed after signing
         encoded = good.get("isBase64Encoded")
