@@ -1,6 +1,7 @@
 """Shared fixtures: the local CodeDeploy in-process (moto + the operations it lacks), events, context."""
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
+from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 
 from local import codedeploy as local_codedeploy
@@ -17,6 +19,12 @@ from stop_deployment import cloudwatch, codedeploy, settings, targets
 from stop_deployment.observability import logger
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
+
+# CI replays the same examples every run (no surprise failures on a clean clone); locally, hypothesis
+# keeps exploring and remembers what failed in .hypothesis/.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 # The deployments the events/ files name, and where the tests and the demo put them.
 IN_FLIGHT_ID = "d-LGUMS25CC"

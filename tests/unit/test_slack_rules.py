@@ -24,7 +24,7 @@ def sign(secret: str, timestamp: str, body: str) -> str:
 
 
 @given(
-    secret=st.text(min_size=1, max_size=40),
+    secret=st.text(min_size=1, max_size=40).filter(str.strip),  # Slack's verifier refuses blank secrets
     body=st.text(max_size=200),
     skew=st.integers(min_value=-400, max_value=400),
     signed_with=st.sampled_from(["same secret", "other secret", "other body", "garbage"]),

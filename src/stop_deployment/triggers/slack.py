@@ -273,8 +273,11 @@ def _signing_secret() -> str:
         raise ChatOpsNotConfigured("ChatOps is not configured: SLACK_SIGNING_SECRET_PARAM is not set")
     try:
         if location.startswith("arn:"):
-            return str(parameters.get_secret(location, max_age=SECRET_CACHE_SECONDS))
-        return str(parameters.get_parameter(location, decrypt=True, max_age=SECRET_CACHE_SECONDS))
+            secret = parameters.get_secret(location, max_age=SECRET_CACHE_SECONDS)
+        else:
+            secret = parameters.get_parameter(location, decrypt=True, max_age=SECRET_CACHE_SECONDS)
+        # A secret pasted with a trailing newline would fail every signature; Slack's are hex.
+        return str(secret).strip()
     except parameters.exceptions.GetParameterError as exc:
         logger.warning(
             "Could not read the Slack signing secret", extra={"location": location, "detail": str(exc)}
