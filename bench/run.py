@@ -1,157 +1,110 @@
-"""`make bench`: measure what a kill switch is judged on, beside a bare boto3 baseline in the same run.
+"""`make bench`: what a kill switch is judged on, each figure beside a bare boto3 baseline measured
+in the same run against the local CodeDeploy on 127.0.0.1 (interleaved runs, medians, ratios:
+absolute times on a shared machine are noise).
 
-Fan-out: one alarm stopping 1, 10 and 50 deployments in flight, with LATENCY seconds injected into
-every CodeDeploy call of the local CodeDeploy (127.0.0.1). Runs are interleaved and medians reported,
-because absolute times on a shared machine are noise; the ratios are what to read.
+    python -m bench.run [--repeat 7] [--json bench/results/latest.json]
 
-    python -m bench.run [--repeat 5] [--json bench/results/latest.json]
+Exit status 1 when a target is missed: cold start direct and alarm <= 1.3x the baseline, HTTP and
+Slack <= 1.7x; warm overhead < 2 ms; 50 deployments fanned out within 3x the time of 1.
 """
 
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
-
+from bench import coldstart, fanout, warm
 from local import codedeploy as local_codedeploy
 
-LATENCY = 0.1
-FAN_OUT_SIZES = (1, 10, 50)
-ALARM = "bench-alarm"
+COLD_TARGETS = {"direct": 1.3, "alarm": 1.3, "http": 1.7, "slack": 1.7}
+WARM_TARGET_MS = 2.0
+FAN_OUT_TARGET = 3.0
 
 
-class Context:
-    function_name = "stop-deployment-bench"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:stop-deployment-bench"
-    aws_request_id = "bench"
-
-
-def alarm_event() -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": "bench",
-        "detail-type": "CloudWatch Alarm State Change",
-        "source": "aws.cloudwatch",
-        "resources": [],
-        "detail": {
-            "alarmName": ALARM,
-            "state": {"value": "ALARM"},
-            "alarmTags": {},
-            "alarmTagsStatus": "SUCCESS",
-        },
-    }
-
-
-def seed(client: Any, group: str, count: int) -> list[str]:
-    local_codedeploy.set_latency(0)
-    ids = [local_codedeploy.create_deployment(client, "bench", group) for _ in range(count)]
-    local_codedeploy.set_latency(LATENCY)
-    return ids
-
-
-def fan_out(client: Any, count: int, run: int) -> float:
-    """Seconds for lambda_handler to stop `count` deployments of one alarm (warm, in-process)."""
-    from stop_deployment import settings
-    from stop_deployment.handler import lambda_handler
-    from stop_deployment.observability import metrics
-
-    group = f"fanout-{count}-{run}"
-    ids = seed(client, group, count)
-    os.environ["ALARM_TARGETS"] = json.dumps({ALARM: [f"bench/{group}"]})
-    settings.get.cache_clear()
-    started = time.perf_counter()
-    summary = lambda_handler(alarm_event(), Context())
-    elapsed = time.perf_counter() - started
-    metrics.clear_metrics()  # disabled metrics still pile up and print when 100 values accumulate
-    assert summary["counts"] == {"stop_requested": count}, summary["counts"]
-    assert sorted(d["deploymentId"] for d in summary["deployments"]) == sorted(ids)
-    return elapsed
-
-
-def sequential_boto3(client: Any, count: int, run: int) -> float:
-    """Baseline: a bare boto3 client stopping the same number of known ids one after another."""
-    ids = seed(client, f"baseline-{count}-{run}", count)
-    started = time.perf_counter()
-    for deployment_id in ids:
-        client.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
-    return time.perf_counter() - started
-
-
-def measure(repeat: int) -> dict[str, Any]:
-    client = boto3.client("codedeploy")
-    samples: dict[tuple[str, int], list[float]] = {}
-    for run in range(repeat):  # interleaved: every case once per round
-        for count in FAN_OUT_SIZES:
-            cases: list[tuple[str, Callable[[Any, int, int], float]]] = [
-                ("handler", fan_out),
-                ("boto3_sequential", sequential_boto3),
-            ]
-            for name, case in cases:
-                samples.setdefault((name, count), []).append(case(client, count, run))
-    one = statistics.median(samples[("handler", 1)])
-    rows = []
-    for count in FAN_OUT_SIZES:
-        handler = statistics.median(samples[("handler", count)])
-        baseline = statistics.median(samples[("boto3_sequential", count)])
-        rows.append(
-            {
-                "deployments": count,
-                "handler_ms": round(handler * 1000, 1),
-                "handler_vs_one": round(handler / one, 2),
-                "boto3_sequential_ms": round(baseline * 1000, 1),
-                "handler_vs_sequential": round(handler / baseline, 2),
-            }
+def print_results(results: dict[str, Any]) -> None:
+    cold = results["cold_start"]
+    print(f"Cold start to StopDeployment received (fresh process each, median of {cold['repeat']}):")
+    print(
+        f"{'path':>9}  {'time':>9}  {'vs boto3':>8}  {'target':>6}  {'peak RSS':>9}  costliest imports (ms)"
+    )
+    for row in cold["paths"]:
+        target = COLD_TARGETS.get(row["path"])
+        imports = ", ".join(f"{name} {ms:.0f}" for name, ms in row["top_imports_ms"])
+        print(
+            f"{row['path']:>9}  {row['cold_ms']:>7.1f}ms  {row['vs_baseline']:>7.2f}x  "
+            f"{f'{target}x' if target else '':>6}  {row['peak_rss_mib']:>6.1f}MiB  {imports}"
         )
-    return {"latency_ms_per_call": LATENCY * 1000, "repeat": repeat, "fan_out": rows}
-
-
-def print_table(results: dict[str, Any]) -> None:
-    latency, repeat = results["latency_ms_per_call"], results["repeat"]
-    print(f"Fan-out: one alarm, {latency:.0f} ms per CodeDeploy call, median of {repeat} interleaved runs")
-    header = ("deployments", "handler", "vs one", "bare boto3, sequential", "vs sequential")
-    print(f"{header[0]:>11}  {header[1]:>10}  {header[2]:>7}  {header[3]:>22}  {header[4]:>13}")
-    for row in results["fan_out"]:
+    hot = results["warm"]
+    print(
+        f"\nWarm overhead (median of {hot['invocations']}): handler {hot['handler_ms']:.2f} ms, "
+        f"bare boto3 {hot['bare_boto3_ms']:.2f} ms, overhead {hot['overhead_ms']:.2f} ms "
+        f"(target < {WARM_TARGET_MS} ms)"
+    )
+    fan = results["fan_out"]
+    print(
+        f"\nFan-out: one alarm, {fan['latency_ms_per_call']:.0f} ms per CodeDeploy call, "
+        f"median of {fan['repeat']}:"
+    )
+    print(f"{'deployments':>11}  {'handler':>10}  {'vs one':>7}  {'bare boto3, one after another':>29}")
+    for row in fan["fan_out"]:
         print(
             f"{row['deployments']:>11}  {row['handler_ms']:>8.1f}ms  {row['handler_vs_one']:>6.2f}x"
-            f"  {row['boto3_sequential_ms']:>20.1f}ms  {row['handler_vs_sequential']:>12.2f}x"
+            f"  {row['boto3_sequential_ms']:>27.1f}ms"
         )
-    print("target: 50 deployments within 3x the time of 1")
+    print(f"target: 50 deployments within {FAN_OUT_TARGET}x the time of 1")
+
+
+def missed_targets(results: dict[str, Any]) -> list[str]:
+    missed = [
+        f"cold start {row['path']} {row['vs_baseline']}x > {COLD_TARGETS[row['path']]}x"
+        for row in results["cold_start"]["paths"]
+        if row["path"] in COLD_TARGETS and row["vs_baseline"] > COLD_TARGETS[row["path"]]
+    ]
+    if results["warm"]["overhead_ms"] >= WARM_TARGET_MS:
+        missed.append(f"warm overhead {results['warm']['overhead_ms']} ms")
+    fifty = next(row for row in results["fan_out"]["fan_out"] if row["deployments"] == 50)
+    if fifty["handler_vs_one"] > FAN_OUT_TARGET:
+        missed.append(f"fan-out 50 at {fifty['handler_vs_one']}x")
+    return missed
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7, help="cold-start and fan-out runs per case")
+    parser.add_argument("--invocations", type=int, default=300, help="warm invocations per case")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     server, url = local_codedeploy.start_server()
     os.environ.update(
         AWS_ENDPOINT_URL_CODEDEPLOY=url,
         AWS_ENDPOINT_URL_CLOUDWATCH=url,
+        AWS_ENDPOINT_URL_SSM=url,
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",
-        POWERTOOLS_LOG_LEVEL="WARNING",  # one log line per stop would time the terminal
-        POWERTOOLS_METRICS_DISABLED="true",
+        AWS_REGION="us-east-1",
     )
     try:
-        results = measure(args.repeat)
+        results = {
+            "cold_start": coldstart.measure(url, args.repeat),
+            "warm": warm.measure(args.invocations),
+        }
+        with warm.silenced():  # 50 log lines per alarm would time the terminal
+            results["fan_out"] = fanout.measure(args.repeat)
     finally:
         server.stop()
-    print_table(results)
+    print_results(results)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n")
-    fan_out_50 = next(row for row in results["fan_out"] if row["deployments"] == 50)
-    return 0 if fan_out_50["handler_vs_one"] <= 3 else 1
+    missed = missed_targets(results)
+    for miss in missed:
+        print(f"MISSED: {miss}")
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

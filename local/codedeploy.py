@@ -18,7 +18,7 @@ import string
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from moto.codedeploy import responses as _responses
@@ -50,6 +50,7 @@ _BATCH_LIMIT = 100
 class Call:
     operation: str
     params: dict[str, Any]
+    at: float = field(default=0.0, compare=False)  # time.time() when received (benchmarks)
 
 
 @dataclass
@@ -417,7 +418,7 @@ def _call_action(orig: Callable[[CodeDeployResponse], Any]) -> Callable[..., Any
         operation = self._get_action() or ""
         params = copy.deepcopy(dict(getattr(self, "params", None) or {}))
         with _lock:
-            _calls.append(Call(operation, params))
+            _calls.append(Call(operation, params, time.time()))
             delay = _latency.get(operation, _latency.get(None, 0.0))
         if delay:
             time.sleep(delay)

@@ -10,13 +10,13 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities import parameters
 from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 
 from local import codedeploy as local_codedeploy
 from stop_deployment import cloudwatch, codedeploy, settings, targets
 from stop_deployment.observability import logger
+from stop_deployment.triggers import slack
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 
@@ -72,7 +72,7 @@ def _forget_process_state() -> None:
     codedeploy.client.cache_clear()
     cloudwatch.client.cache_clear()
     targets.forget_discovered()
-    parameters.clear_caches()  # type: ignore[no-untyped-call]
+    slack.forget_secret()
 
 
 class _CurrentStdout:

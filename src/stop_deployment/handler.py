@@ -18,11 +18,21 @@ def _is_http(event: dict[str, Any]) -> bool:
     return isinstance(context, dict) and ("httpMethod" in event or "http" in context)
 
 
+def _is_slack(event: dict[str, Any]) -> bool:
+    # The slash command has resolvers of its own (no pydantic), chosen by path before resolving.
+    path = event.get("path") or event.get("rawPath")
+    return isinstance(path, str) and path.rstrip("/").endswith("/slack/commands")
+
+
 @metrics.log_metrics(raise_on_empty_metrics=False)
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: Any, context: LambdaContext) -> Any:
     if isinstance(event, dict):
         if _is_http(event):
+            if _is_slack(event):
+                from .triggers import slack
+
+                return slack.handle(event, context)
             from .triggers import http
 
             return http.handle(event, context)

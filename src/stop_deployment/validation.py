@@ -61,6 +61,23 @@ def _validator() -> Any:
     return fastjsonschema.compile(json.loads(SCHEMA_PATH.read_text()))
 
 
+_compiled: dict[str, Any] = {}
+
+
+def check(what: str, schema: dict[str, Any], data: Any) -> None:
+    """Validate data against a JSON Schema, compiled once per process (compiling costs ~1 ms).
+
+    fastjsonschema is the engine of Powertools' validation utility, whose validate() would compile
+    the schema again on every call.
+    """
+    if what not in _compiled:
+        _compiled[what] = fastjsonschema.compile(schema)
+    try:
+        _compiled[what](data)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        raise InvalidRequest(f"not a valid {what}: {exc.message.replace('data', 'event', 1)}") from None
+
+
 def _schema_error(exc: fastjsonschema.JsonSchemaValueException, payload: dict[str, Any]) -> InvalidRequest:
     if exc.rule == "required":
         missing = next(field for field in FIELDS if field not in payload)

@@ -11,12 +11,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-import fastjsonschema
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from .. import service, settings, targets
 from ..errors import InvalidRequest, StopsIncomplete
 from ..observability import logger
+from ..validation import check
 
 _STATE = {
     "type": "object",
@@ -109,7 +109,7 @@ class Alarm:
 
 
 def from_eventbridge(event: dict[str, Any]) -> Alarm:
-    _validate("EventBridge alarm event", EVENTBRIDGE_SCHEMA, event)
+    check("EventBridge alarm event", EVENTBRIDGE_SCHEMA, event)
     detail = event["detail"]
     arns = [r for r in event.get("resources", []) if ":alarm:" in r]
     return Alarm(
@@ -123,7 +123,7 @@ def from_eventbridge(event: dict[str, Any]) -> Alarm:
 
 
 def from_alarm_action(event: dict[str, Any]) -> Alarm:
-    _validate("alarm Lambda action event", ALARM_ACTION_SCHEMA, event)
+    check("alarm Lambda action event", ALARM_ACTION_SCHEMA, event)
     data = event["alarmData"]
     return Alarm(
         data["alarmName"],
@@ -136,13 +136,13 @@ def from_alarm_action(event: dict[str, Any]) -> Alarm:
 
 
 def from_sns(event: dict[str, Any]) -> Alarm:
-    _validate("SNS event", SNS_SCHEMA, event)
+    check("SNS event", SNS_SCHEMA, event)
     notification = event["Records"][0]["Sns"]
     try:
         message = json.loads(notification["Message"])
     except json.JSONDecodeError:
         raise InvalidRequest("the SNS message is not a CloudWatch alarm notification (not JSON)") from None
-    _validate("SNS alarm notification", SNS_MESSAGE_SCHEMA, message)
+    check("SNS alarm notification", SNS_MESSAGE_SCHEMA, message)
     return Alarm(
         message["AlarmName"],
         message.get("AlarmArn"),
@@ -204,15 +204,3 @@ def _carried_tags(tags: dict[str, str] | None, status: str | None) -> dict[str, 
     if tags is None or (status is not None and status != "SUCCESS"):
         return None
     return tags
-
-
-_validators: dict[str, Any] = {}
-
-
-def _validate(what: str, schema: dict[str, Any], event: dict[str, Any]) -> None:
-    if what not in _validators:
-        _validators[what] = fastjsonschema.compile(schema)  # once per process: compiling costs ~1 ms
-    try:
-        _validators[what](event)
-    except fastjsonschema.JsonSchemaValueException as exc:
-        raise InvalidRequest(f"not a valid {what}: {exc.message.replace('data', 'event', 1)}") from None

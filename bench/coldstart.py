@@ -1,0 +1,163 @@
+"""Cold start to stop sent, and peak memory, per way in, beside a bare boto3 process.
+
+Each sample is a fresh interpreter (as Lambda starts one) that handles one event; the clock runs
+from just before the process is spawned until the local CodeDeploy receives its StopDeployment.
+The baseline process imports boto3, makes a CodeDeploy client and calls stop_deployment.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from local import codedeploy as local_codedeploy
+from local.slack import signed
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+SLACK_SECRET_PARAM = "/stop-deployment/bench-slack-signing-secret"
+
+_CONTEXT = """
+class Context:
+    function_name = "stop-deployment-bench"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:stop-deployment-bench"
+    aws_request_id = "bench"
+"""
+# Peak resident memory of this process since exec (ru_maxrss would include the forked parent's).
+_PEAK_RSS = """
+print("VmHWM", open("/proc/self/status").read().split("VmHWM:")[1].split()[0], file=sys.stderr)
+"""
+BASELINE = (
+    """
+import json, sys
+import boto3
+deployment_id = json.loads(sys.argv[1])["deploymentId"]
+boto3.client("codedeploy").stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
+"""
+    + _PEAK_RSS
+)
+HANDLER = (
+    _CONTEXT
+    + """
+import json, sys
+from stop_deployment.handler import lambda_handler
+lambda_handler(json.loads(sys.argv[1]), Context())
+"""
+    + _PEAK_RSS
+)
+PATHS = ("baseline", "direct", "http", "alarm", "slack")
+
+
+def event_for(path: str, deployment_id: str, group: str) -> dict[str, Any]:
+    """The event a way in receives to stop one deployment (the alarm one carries its tags)."""
+    if path in ("baseline", "direct"):
+        return {"deploymentId": deployment_id}
+    if path == "http":
+        event = json.loads((EVENTS / "http-api-stop.json").read_text())
+        event["body"] = json.dumps({"deploymentId": deployment_id})
+        return dict(event)
+    if path == "alarm":
+        event = json.loads((EVENTS / "alarm-eventbridge-composite.json").read_text())
+        event["detail"]["alarmTags"] = {"stop-deployment:targets": f"bench/{group}"}
+        return dict(event)
+    return signed(json.loads((EVENTS / "slack-command-rest.json").read_text()), text=f"stop {deployment_id}")
+
+
+def child_environment(url: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+        "AWS_ENDPOINT_URL_CODEDEPLOY": url,
+        "AWS_ENDPOINT_URL_SSM": url,
+        "AWS_ENDPOINT_URL_CLOUDWATCH": url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "SLACK_SIGNING_SECRET_PARAM": SLACK_SECRET_PARAM,
+        "POWERTOOLS_SERVICE_NAME": "stop-deployment",
+    }
+
+
+def one_run(path: str, client: Any, url: str, run: int) -> tuple[float, int]:
+    """(seconds from spawn to StopDeployment received, peak RSS in KiB) for one fresh process."""
+    group = f"cold-{path}-{run}"
+    deployment_id = local_codedeploy.create_deployment(client, "bench", group)
+    local_codedeploy.clear_calls()
+    script = BASELINE if path == "baseline" else HANDLER
+    started = time.time()
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, json.dumps(event_for(path, deployment_id, group))],
+        env=child_environment(url),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, errors = process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"{path} run failed: {errors.decode()}")
+    (stop,) = [call for call in local_codedeploy.calls() if call.operation == "StopDeployment"]
+    peak_kib = int(errors.decode().rsplit("VmHWM", 1)[1].split()[0])
+    return stop.at - started, peak_kib
+
+
+def imports(path: str, client: Any, url: str) -> list[tuple[str, float]]:
+    """Where one cold run's import time goes (python -X importtime): self time summed by package
+    (by subpackage for Powertools and this project), the costliest first, in ms."""
+    group = f"imports-{path}"
+    deployment_id = local_codedeploy.create_deployment(client, "bench", group)
+    script = BASELINE if path == "baseline" else HANDLER
+    finished = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", script, json.dumps(event_for(path, deployment_id, group))],
+        env=child_environment(url),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    costs: dict[str, float] = {}
+    for line in finished.stderr.splitlines():
+        parts = line.removeprefix("import time:").split("|")
+        if len(parts) != 3 or not parts[0].strip().isdigit():
+            continue
+        name = parts[2].strip()
+        depth = 2 if name.startswith(("aws_lambda_powertools.", "stop_deployment.")) else 1
+        package = ".".join(name.split(".")[:depth])
+        costs[package] = costs.get(package, 0.0) + int(parts[0]) / 1000
+    return sorted(costs.items(), key=lambda item: -item[1])[:6]
+
+
+def measure(url: str, repeat: int) -> dict[str, Any]:
+    client = boto3.client("codedeploy")
+    boto3.client("ssm").put_parameter(
+        Name=SLACK_SECRET_PARAM, Value="8f742231b10e8888abcd99yyyzzz85a5", Type="SecureString", Overwrite=True
+    )
+    times: dict[str, list[float]] = {path: [] for path in PATHS}
+    memory: dict[str, list[int]] = {path: [] for path in PATHS}
+    for run in range(repeat):  # interleaved, so that machine noise hits every path alike
+        for path in PATHS:
+            seconds, rss = one_run(path, client, url, run)
+            times[path].append(seconds)
+            memory[path].append(rss)
+    baseline = statistics.median(times["baseline"])
+    baseline_rss = statistics.median(memory["baseline"])
+    rows = []
+    for path in PATHS:
+        median = statistics.median(times[path])
+        peak = float(statistics.median(memory[path]))
+        rows.append(
+            {
+                "path": path,
+                "cold_ms": round(median * 1000, 1),
+                "vs_baseline": round(median / baseline, 2),
+                "peak_rss_mib": round(peak / 1024, 1),
+                "rss_vs_baseline": round(peak / baseline_rss, 2),
+                "top_imports_ms": [(name, round(ms, 1)) for name, ms in imports(path, client, url)],
+            }
+        )
+    return {"repeat": repeat, "paths": rows}
