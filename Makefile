@@ -7,13 +7,15 @@ RUN := PYTHONPATH=src:. $(BIN)/python
 SAM_VENV := $(VENV)/sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cksum < requirements-checkov.txt | cut -d' ' -f1)
 ENV ?= default
 
-.PHONY: help venv demo serve test lint typecheck unit cfn-lint schemas bench lock build validate deploy invoke clean
+.PHONY: help venv demo serve test lint typecheck unit cfn-lint checkov schemas bench lock build validate deploy invoke clean
 
 help:
 	@echo "make demo      stop deployments on an embedded local CodeDeploy (no AWS account, no Docker)"
-	@echo "make test      lint, type-check, all tests, cfn-lint"
+	@echo "make test      lint, type-check, all tests, cfn-lint, checkov"
 	@echo "make serve     the HTTP API on http://127.0.0.1:3000 against the local CodeDeploy"
 	@echo "make bench     benchmarks beside a bare boto3 baseline (table; JSON in bench/results/)"
 	@echo "make schemas   regenerate the request JSON Schema and docs/openapi.json"
@@ -40,7 +42,7 @@ demo: venv
 serve: venv
 	$(RUN) -m local.serve
 
-test: lint typecheck unit cfn-lint
+test: lint typecheck unit cfn-lint checkov
 
 lint: venv
 	$(BIN)/ruff check .
@@ -54,6 +56,16 @@ unit: venv
 
 cfn-lint: venv
 	$(BIN)/cfn-lint template.yaml
+
+# checkov pins an older boto3 than the function's, so it gets a virtual environment of its own.
+$(CHECKOV_STAMP): requirements-checkov.txt | venv
+	rm -rf $(CHECKOV_VENV)
+	$(BIN)/python -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+checkov: $(CHECKOV_STAMP)
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --skip-download --quiet --compact
 
 schemas: venv
 	$(RUN) -m local.schemas

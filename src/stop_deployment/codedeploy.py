@@ -40,7 +40,8 @@ BATCH_GET_DEPLOYMENTS_LIMIT = 25
 _BATCH_GET_GROUPS_LIMIT = 100
 
 # Worst case per call: 3 attempts x (2 s connect + 3 s read) + standard-mode backoff (< 1 s + < 2 s)
-# = 18 s, so a lookup and a stop fit well inside the function's 60 s timeout.
+# = 18 s, 28 s if CodeDeploy sends x-amz-retry-after; tests/integration/test_faults.py checks that
+# the longest chain of calls fits the function's timeout.
 MAX_ATTEMPTS = 3
 CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 3
