@@ -60,6 +60,7 @@ _ERRORS: dict[str, type[StopDeploymentError]] = {
     "InvalidDeploymentIdException": InvalidRequest,
     "DeploymentDoesNotExistException": DeploymentNotFound,
     "DeploymentGroupDoesNotExistException": DeploymentNotFound,
+    "ApplicationDoesNotExistException": DeploymentNotFound,  # a target naming a missing application
     "DeploymentAlreadyCompletedException": DeploymentAlreadyCompleted,
     "UnsupportedActionForDeploymentTypeException": UnsupportedDeploymentType,
     "ThrottlingException": Throttled,
@@ -69,7 +70,8 @@ _ERRORS: dict[str, type[StopDeploymentError]] = {
 # {subject} is "deployment d-…" or "deployment group app/group".
 _MESSAGES: dict[type[StopDeploymentError], str] = {
     InvalidRequest: "CodeDeploy rejected the request for {subject}",
-    DeploymentNotFound: "The {subject} (or its group) does not exist in this account and region",
+    DeploymentNotFound: "The {subject} (or its application or group) does not exist in this account "
+    "and region",
     DeploymentAlreadyCompleted: "The {subject} had already completed; there was nothing left to stop",
     UnsupportedDeploymentType: "CodeDeploy cannot stop the {subject}: its deployment type does not "
     "allow it (a CloudFormation blue/green deployment is stopped by cancelling the stack update)",

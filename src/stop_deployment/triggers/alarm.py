@@ -140,7 +140,7 @@ def from_sns(event: dict[str, Any]) -> Alarm:
     notification = event["Records"][0]["Sns"]
     try:
         message = json.loads(notification["Message"])
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, or JSON nested too deeply to parse
         raise InvalidRequest("the SNS message is not a CloudWatch alarm notification (not JSON)") from None
     check("SNS alarm notification", SNS_MESSAGE_SCHEMA, message)
     return Alarm(

@@ -105,14 +105,7 @@ def _requester(event: dict[str, Any]) -> str | None:
 
 def _validation_error(error: RequestValidationError) -> Response[str]:
     """Powertools answers 422 with pydantic's details; we answer 400 naming the field."""
-    content_type = router.current_event.headers.get("content-type") or "application/json"
-    if "json" not in content_type.lower():
-        # Powertools parsed the body as a form (curl -d's default), so its field errors would mislead.
-        problem = InvalidRequest(
-            f"the request body must be JSON sent as Content-Type: application/json, not {content_type}"
-        )
-    else:
-        problem = _first_invalid_field(error.errors())
+    problem = _first_invalid_field(error.errors())
     return responses.error_response(problem, responses.request_id(router.current_event.raw_event))
 
 
@@ -141,7 +134,7 @@ _http = _resolver(APIGatewayHttpResolver(enable_validation=True))
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return responses.resolve(_rest, _http, event, context)
+    return responses.resolve(_rest, _http, event, context, json_body=True)
 
 
 def openapi_resolver() -> ApiGatewayResolver:

@@ -97,7 +97,8 @@ def signature_problem(
             f"timestamp is {int(age)} s away from now (over {MAX_REQUEST_AGE_SECONDS} s: stale or replayed)"
         )
     expected = hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(f"v0={expected}", signature):
+    # Bytes: compare_digest refuses str with non-ASCII characters, which anyone can send.
+    if not hmac.compare_digest(f"v0={expected}".encode(), signature.encode(errors="replace")):
         return "signature does not match"
     return ""
 
@@ -345,4 +346,4 @@ _http = responses.configure(APIGatewayHttpResolver(), router)
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return responses.resolve(_rest, _http, event, context)
+    return responses.resolve(_rest, _http, event, context, json_body=False)
