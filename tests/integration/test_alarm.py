@@ -422,3 +422,19 @@ def test_other_eventbridge_events_are_refused(groups: Any, lambda_context: Any) 
 
     with pytest.raises(errors.InvalidRequest, match="unsupported EventBridge event"):
         lambda_handler(event, lambda_context)
+
+
+def test_a_target_naming_a_missing_application_is_reported_not_retried(
+    groups: Any, lambda_context: Any, configure: Any
+) -> None:
+    # Real CodeDeploy answers ListDeployments so; moto would list nothing, hence the injection.
+    configure(ALARM_TARGETS=json.dumps({"kill-switch-*": ["checkout/prod", "gone/prod"]}))
+    local_codedeploy.inject_error(
+        "ListDeployments", "ApplicationDoesNotExistException", match={"applicationName": "gone"}
+    )
+
+    summary = lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)
+
+    (gone,) = [t for t in summary["targets"] if t["target"] == "gone/prod"]
+    assert (gone["error"], gone["retryable"]) == ("DeploymentNotFound", False)
+    assert summary["counts"] == {"stop_requested": 2}

@@ -303,3 +303,35 @@ def test_a_body_that_is_not_utf8_or_not_base64_is_400(seeded: Any, lambda_contex
     assert response["statusCode"] == 400
     assert body_of(response)["error"] == "InvalidRequest"
     assert operations() == []
+
+
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data; boundary=x", "text/plain", "application/x-www-form-urlencoded"]
+)
+def test_a_body_not_sent_as_json_is_refused_rather_than_misread(
+    seeded: Any, lambda_context: Any, content_type: str
+) -> None:
+    # Read as multipart, this body was once an empty form: the stop went ahead WITH rollback.
+    event = with_body(load_event("rest-stop.json"), '{"autoRollbackEnabled": false}')
+    event["headers"] = {**event["headers"], "Content-Type": content_type}
+    event["multiValueHeaders"] = {**event["multiValueHeaders"], "Content-Type": [content_type]}
+
+    response = lambda_handler(event, lambda_context)
+
+    assert response["statusCode"] == 400
+    assert "must be JSON" in body_of(response)["message"]
+    assert operations() == []
+
+
+def test_json_content_type_in_any_case_is_json(seeded: Any, lambda_context: Any) -> None:
+    event = with_body(load_event("rest-stop.json"), '{"autoRollbackEnabled": false}')
+    event["headers"] = {**event["headers"], "Content-Type": "Application/JSON; charset=utf-8"}
+    event["multiValueHeaders"] = {
+        **event["multiValueHeaders"],
+        "Content-Type": ["Application/JSON; charset=utf-8"],
+    }
+
+    response = lambda_handler(event, lambda_context)
+
+    assert response["statusCode"] == 200
+    assert local_codedeploy.calls()[-1].params["autoRollbackEnabled"] is False
