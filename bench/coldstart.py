@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 
+from local import aws
 from local import codedeploy as local_codedeploy
 from local.slack import signed
 
@@ -74,13 +75,7 @@ def child_environment(url: str) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
-        "AWS_ENDPOINT_URL_CODEDEPLOY": url,
-        "AWS_ENDPOINT_URL_SSM": url,
-        "AWS_ENDPOINT_URL_CLOUDWATCH": url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
+        **aws.environment(url),
         "SLACK_SIGNING_SECRET_PARAM": SLACK_SECRET_PARAM,
         "POWERTOOLS_SERVICE_NAME": "stop-deployment",
     }

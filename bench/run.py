@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import coldstart, fanout, warm
+from local import aws
 from local import codedeploy as local_codedeploy
 
 COLD_TARGETS = {"direct": 1.3, "alarm": 1.3, "http": 1.7, "slack": 1.7}
@@ -79,15 +80,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     server, url = local_codedeploy.start_server()
-    os.environ.update(
-        AWS_ENDPOINT_URL_CODEDEPLOY=url,
-        AWS_ENDPOINT_URL_CLOUDWATCH=url,
-        AWS_ENDPOINT_URL_SSM=url,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_REGION="us-east-1",
-    )
+    os.environ.update(aws.environment(url))
     try:
         results = {
             "cold_start": coldstart.measure(url, args.repeat),

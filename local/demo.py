@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 
 import boto3
 
+from local import aws
 from local import codedeploy as local_codedeploy
 from local.slack import TEST_SIGNING_SECRET, signed
 
@@ -134,17 +135,7 @@ def seed() -> list[str]:
         ("payments", "InProgress", OTHER_TEAM),
     ):
         local_codedeploy.create_deployment(client, group, "prod", status=status, deployment_id=deployment_id)
-    boto3.client("cloudwatch").put_metric_alarm(
-        AlarmName=ALARM,
-        MetricName="HTTPCode_Target_5XX_Count",
-        Namespace="AWS/ApplicationELB",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=5,
-        ComparisonOperator="GreaterThanThreshold",
-        Tags=[{"Key": "stop-deployment:targets", "Value": "checkout/prod"}],
-    )
+    aws.create_alarm(ALARM, "checkout/prod")
     boto3.client("ssm").put_parameter(Name=SLACK_SECRET_PARAM, Value=TEST_SIGNING_SECRET, Type="SecureString")
     return [IN_FLIGHT, QUEUED, OTHER_TEAM]
 
@@ -260,16 +251,7 @@ def run_step(number: int, step: Step) -> bool:
 
 def main() -> int:
     server, url = local_codedeploy.start_server()
-    os.environ.update(
-        AWS_ENDPOINT_URL_CODEDEPLOY=url,
-        AWS_ENDPOINT_URL_CLOUDWATCH=url,
-        AWS_ENDPOINT_URL_SSM=url,
-        SLACK_SIGNING_SECRET_PARAM=SLACK_SECRET_PARAM,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_REGION="us-east-1",
-    )
+    os.environ.update(aws.environment(url), SLACK_SIGNING_SECRET_PARAM=SLACK_SECRET_PARAM)
     try:
         print(f"stop-deployment demo: local CodeDeploy at {url} (no AWS account, no Docker)")
         seed()

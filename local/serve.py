@@ -11,8 +11,8 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from local import aws, demo
 from local import codedeploy as local_codedeploy
-from local import demo
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -89,15 +89,7 @@ def main() -> None:
     import uvicorn
 
     server, url = local_codedeploy.start_server(port=5000)
-    os.environ.update(
-        AWS_ENDPOINT_URL_CODEDEPLOY=url,
-        AWS_ENDPOINT_URL_CLOUDWATCH=url,
-        AWS_ENDPOINT_URL_SSM=url,
-        SLACK_SIGNING_SECRET_PARAM=demo.SLACK_SECRET_PARAM,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-    )
+    os.environ.update(aws.environment(url), SLACK_SIGNING_SECRET_PARAM=demo.SLACK_SECRET_PARAM)
     in_flight = demo.seed()
     print(f"Local CodeDeploy on {url}; deployments in flight: {', '.join(in_flight)}")
     print(f"Try: curl -X POST http://127.0.0.1:3000/deployments/{in_flight[0]}/stop")

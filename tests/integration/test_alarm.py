@@ -3,10 +3,10 @@
 import json
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
+from local import aws
 from local import codedeploy as local_codedeploy
 from stop_deployment import cloudwatch, errors
 from stop_deployment.handler import lambda_handler
@@ -40,17 +40,7 @@ def stopped_ids() -> list[str]:
 
 def tag_alarm(value: str) -> None:
     """Create the alarm in the local CloudWatch with the targets tag (same ARN as the events/ files)."""
-    boto3.client("cloudwatch").put_metric_alarm(
-        AlarmName=ALARM,
-        MetricName="HTTPCode_Target_5XX_Count",
-        Namespace="AWS/ApplicationELB",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=5,
-        ComparisonOperator="GreaterThanThreshold",
-        Tags=[{"Key": "stop-deployment:targets", "Value": value}],
-    )
+    aws.create_alarm(ALARM, value)
 
 
 @pytest.mark.parametrize(

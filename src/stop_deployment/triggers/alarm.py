@@ -26,6 +26,17 @@ _STATE = {
 _NAME = {"type": "string", "minLength": 1, "maxLength": 255}
 _TAGS = {"type": "object", "additionalProperties": {"type": "string"}}
 _ARN = {"type": "string", "pattern": "^arn:[^:]+:cloudwatch:"}
+# An EventBridge event's detail and an alarm action's alarmData share these fields.
+_ALARM_DATA = {
+    "type": "object",
+    "required": ["alarmName", "state"],
+    "properties": {
+        "alarmName": _NAME,
+        "state": _STATE,
+        "alarmTags": _TAGS,
+        "alarmTagsStatus": {"type": "string"},
+    },
+}
 
 # Only the fields this function reads are checked; CloudWatch may add others.
 EVENTBRIDGE_SCHEMA = {
@@ -34,16 +45,7 @@ EVENTBRIDGE_SCHEMA = {
     "properties": {
         "id": {"type": "string"},
         "resources": {"type": "array", "items": {"type": "string"}},
-        "detail": {
-            "type": "object",
-            "required": ["alarmName", "state"],
-            "properties": {
-                "alarmName": _NAME,
-                "state": _STATE,
-                "alarmTags": _TAGS,
-                "alarmTagsStatus": {"type": "string"},
-            },
-        },
+        "detail": _ALARM_DATA,
     },
 }
 ALARM_ACTION_SCHEMA = {
@@ -51,16 +53,7 @@ ALARM_ACTION_SCHEMA = {
     "required": ["alarmArn", "alarmData"],
     "properties": {
         "alarmArn": _ARN,
-        "alarmData": {
-            "type": "object",
-            "required": ["alarmName", "state"],
-            "properties": {
-                "alarmName": _NAME,
-                "state": _STATE,
-                "alarmTags": _TAGS,
-                "alarmTagsStatus": {"type": "string"},
-            },
-        },
+        "alarmData": _ALARM_DATA,
     },
 }
 SNS_SCHEMA = {
