@@ -121,7 +121,7 @@ def stop_active_deployments(
         for target in reports.keys() - set(allowed):
             error = DeploymentGroupNotAllowed(f"{target} is not in ALLOWED_DEPLOYMENT_GROUPS")
             _mark_failed(reports[target], error)
-            logger.warning("Alarm target refused", extra={"target": target, **caller.details})
+            logger.warning("Target refused", extra={"target": target, **caller.details})
         for target, listed in zip(allowed, pool.map(_list_in_flight, allowed), strict=True):
             if isinstance(listed, StopDeploymentError):
                 _mark_failed(reports[target], listed)
@@ -140,40 +140,41 @@ def stop_active_deployments(
 
         def stop_one(deployment_id: str) -> DeploymentOutcome:
             group = _split(owners[deployment_id])
-            if creators.get(deployment_id) == ROLLBACK_CREATOR:
-                outcome = DeploymentOutcome(
-                    deploymentId=deployment_id,
-                    outcome="skipped_rollback",
-                    applicationName=group[0],
-                    deploymentGroupName=group[1],
-                    statusMessage="CodeDeploy started it to roll back a stopped deployment; left running",
-                )
-                _record("skipped_rollback", dict(outcome), caller, time.perf_counter())
-                return outcome
-            try:
-                result = stop_deployment(deployment_id, auto_rollback, caller, known_group=group)
-            except StopDeploymentError as exc:
-                refused = isinstance(exc, DeploymentGroupNotAllowed)
-                failed = DeploymentOutcome(
-                    deploymentId=deployment_id,
-                    outcome="refused" if refused else "failed",
-                    applicationName=group[0],
-                    deploymentGroupName=group[1],
-                )
-                _mark_failed(failed, exc)
-                return failed
-            return DeploymentOutcome(
-                deploymentId=deployment_id,
-                outcome=result["outcome"],
-                applicationName=group[0],
-                deploymentGroupName=group[1],
-                status=result["status"],
-                statusMessage=result["statusMessage"],
-                autoRollbackEnabled=result["autoRollbackEnabled"],
-            )
+            return _stop_listed(deployment_id, group, creators.get(deployment_id), auto_rollback, caller)
 
         outcomes = list(pool.map(stop_one, owners))
     return list(reports.values()), outcomes
+
+
+def _stop_listed(
+    deployment_id: str,
+    group: tuple[str, str],
+    creator: str | None,
+    auto_rollback: bool | None,
+    caller: Caller,
+) -> DeploymentOutcome:
+    """Stop one deployment a fan-out listed in `group`, and say what became of it."""
+    outcome = DeploymentOutcome(
+        deploymentId=deployment_id,
+        outcome="skipped_rollback",
+        applicationName=group[0],
+        deploymentGroupName=group[1],
+    )
+    if creator == ROLLBACK_CREATOR:
+        outcome["statusMessage"] = "CodeDeploy started it to roll back a stopped deployment; left running"
+        _record("skipped_rollback", dict(outcome), caller, time.perf_counter())
+        return outcome
+    try:
+        result = stop_deployment(deployment_id, auto_rollback, caller, known_group=group)
+    except StopDeploymentError as exc:
+        outcome["outcome"] = "refused" if isinstance(exc, DeploymentGroupNotAllowed) else "failed"
+        _mark_failed(outcome, exc)
+        return outcome
+    outcome["outcome"] = result["outcome"]
+    outcome["status"] = result["status"]
+    outcome["statusMessage"] = result["statusMessage"]
+    outcome["autoRollbackEnabled"] = result["autoRollbackEnabled"]
+    return outcome
 
 
 def _split(target: str) -> tuple[str, str]:
