@@ -3,12 +3,13 @@
 test_template.py pins the function role's statements exactly for chosen parameters, including the
 wildcard-free actions, the queue and KMS conditions, the managed policy ARNs, the Lambda permissions
 and the queue policy; and the bounded reserved concurrency (a parameter with MaxValue), the
-asynchronous retries with the on-failure queue, the rules' retries and dead letters and the log
-group's retention. None of that is repeated here. These tests state rules instead, checked over
-every role and every resource policy the SAM transform produces, for the defaults and with every
-optional feature on, so that a resource or permission added later is judged as well: no write
-but StopDeployment and the failure records, only Lambda may assume a role, every service a
-resource policy admits is named with its source, and checkov is silenced only where reviewed.
+asynchronous retries with the on-failure queue, the rules' retries and dead letters, the log
+groups' retention and the API's access log format. None of that is repeated here. These tests
+state rules instead, checked over every role and every resource policy the SAM transform produces,
+for the defaults and with every optional feature on, so that a resource or permission added later
+is judged as well: no write but StopDeployment and the failure records, only Lambda may assume a
+role, every service a resource policy admits is named with its source, and checkov is silenced only
+where reviewed.
 """
 
 import re
@@ -62,8 +63,8 @@ REVIEWED_CHECKOV_SKIPS = {
     FUNCTION_ID: {"CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173"},
     "AlarmTopicPermission": {"CKV_AWS_364"},
     QUEUE_ID: {"CKV_AWS_27"},
-    "StopDeploymentApi": {"CKV_AWS_95"},
     "StopDeploymentLogGroup": {"CKV_AWS_158"},
+    "StopDeploymentApiAccessLogGroup": {"CKV_AWS_158"},
 }
 
 

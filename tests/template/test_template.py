@@ -4,6 +4,7 @@ The SAM translator turns the template into CloudFormation offline (see conftest.
 then works out the intrinsic functions for chosen parameter values, as CloudFormation would.
 """
 
+import json
 import os
 import re
 import subprocess
@@ -34,6 +35,8 @@ GROUP_ARN_PREFIX = "arn:aws:codedeploy:eu-west-1:123456789012:deploymentgroup:"
 APPLICATION_ARN_PREFIX = "arn:aws:codedeploy:eu-west-1:123456789012:application:"
 ALARM_ARN_PREFIX = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:"
 QUEUE_ID = "FailedInvocationsQueue"
+FUNCTION_LOG_GROUP_ID = "StopDeploymentLogGroup"
+ACCESS_LOG_GROUP_ID = "StopDeploymentApiAccessLogGroup"
 ALARM_RULE_ID = f"{FUNCTION_ID}AlarmStateChange"
 REQUEST_RULE_ID = f"{FUNCTION_ID}StopDeploymentRequest"
 TOPIC_ARN = "arn:aws:sns:eu-central-1:111122223333:kill-switch"
@@ -296,7 +299,8 @@ def test_sam_translator_makes_only_the_expected_resources(cfn_template: dict[str
             "AWS::SNS::Subscription",
             "AWS::SQS::Queue",
             "AWS::SQS::QueuePolicy",
-            "AWS::Logs::LogGroup",
+            "AWS::Logs::LogGroup",  # the function's logs
+            "AWS::Logs::LogGroup",  # the HTTP API's access logs
             "AWS::CloudWatch::Alarm",
             "AWS::CloudWatch::Alarm",
             "AWS::CloudWatch::Alarm",
@@ -783,6 +787,69 @@ def test_only_the_slack_route_is_throttled_below_the_reserved_concurrency(
     reserved = cfn_template["Parameters"]["ReservedConcurrency"]["Default"]
     assert 1 <= throttling["ThrottlingBurstLimit"] <= reserved // 2
     assert 0 < throttling["ThrottlingRateLimit"] <= throttling["ThrottlingBurstLimit"]
+
+
+# What each access log line must say about a request: API Gateway's own fields, and who signed it on
+# the IAM routes.
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "routeKey": "$context.routeKey",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "integrationError": "$context.integrationErrorMessage",
+    "caller": "$context.identity.caller",
+    "userArn": "$context.identity.userArn",
+}
+# Context variables that carry a request's headers, query string or body, or may repeat them (an
+# authorizer's output, API Gateway's error message for a signature mismatch).
+UNLOGGED_VARIABLE = re.compile(
+    r"\$context\.(.*header|.*body|.*querystring|identity\.userAgent|authorizer\b|error\.message)",
+    re.IGNORECASE,
+)
+
+
+def test_http_api_writes_json_access_logs_to_its_own_log_group_with_retention(
+    cfn_template: dict[str, Any],
+) -> None:
+    [stage] = _resources(cfn_template, "AWS::ApiGatewayV2::Stage").values()
+    access_logs = stage["AccessLogSettings"]
+
+    assert access_logs["DestinationArn"] == f"{ACCESS_LOG_GROUP_ID}.Arn"
+    log_group = cfn_template["Resources"][ACCESS_LOG_GROUP_ID]
+    function_log_group = cfn_template["Resources"][FUNCTION_LOG_GROUP_ID]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
+    for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
+        assert log_group[policy] == function_log_group[policy] == "Delete"
+    # HTTP APIs deliver access logs as vended logs; this prefix keeps the account's CloudWatch Logs
+    # resource policy within its size limit however many stacks there are.
+    name = Evaluator(cfn_template).resolve(log_group["Properties"]["LogGroupName"])
+    assert name.startswith("/aws/vendedlogs/")
+    assert name != Evaluator(cfn_template).resolve(function_log_group["Properties"]["LogGroupName"])
+
+    log_format = access_logs["Format"]
+    assert "\n" not in log_format  # API Gateway writes one line per request
+    fields = json.loads(log_format)
+    assert fields.items() >= ACCESS_LOG_FIELDS.items()
+    for field, variable in fields.items():
+        assert re.fullmatch(r"\$context\.[A-Za-z.]+", variable), (field, variable)  # one variable each
+        assert not UNLOGGED_VARIABLE.match(variable), (field, variable)
+
+
+@pytest.mark.parametrize("retention", ["1", "30", "3653"])
+def test_both_log_groups_keep_logs_for_the_log_retention_parameter(
+    cfn_template: dict[str, Any], retention: str
+) -> None:
+    log_groups = _resources(cfn_template, "AWS::Logs::LogGroup", LogRetentionInDays=retention)
+
+    assert {logical_id: group["RetentionInDays"] for logical_id, group in log_groups.items()} == {
+        FUNCTION_LOG_GROUP_ID: retention,
+        ACCESS_LOG_GROUP_ID: retention,
+    }
 
 
 def test_api_gateway_may_invoke_the_function_only_for_those_routes(cfn_template: dict[str, Any]) -> None:
