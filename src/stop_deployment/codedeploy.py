@@ -147,33 +147,29 @@ def creators(deployment_ids: list[str]) -> dict[str, str]:
     return {info["deploymentId"]: info.get("creator", "") for info in infos if "deploymentId" in info}
 
 
-def groups_by_alarm() -> dict[str, list[str]]:
-    """Alarm name -> the application/group targets whose alarmConfiguration lists it (every group read)."""
-    index: dict[str, list[str]] = {}
+def applications() -> list[str]:
+    """Every application's name, every page of ListApplications."""
     with _translated("ListApplications", "applications"):
-        applications = [
-            name
-            for page in client().get_paginator("list_applications").paginate()
-            for name in page["applications"]
-        ]
-    for application in applications:
-        with _translated("ListDeploymentGroups", f"application {application}"):
-            names = [
-                name
-                for page in client()
-                .get_paginator("list_deployment_groups")
-                .paginate(applicationName=application)
-                for name in page["deploymentGroups"]
-            ]
-        for start in range(0, len(names), _BATCH_GET_GROUPS_LIMIT):
-            chunk = names[start : start + _BATCH_GET_GROUPS_LIMIT]
-            with _translated("BatchGetDeploymentGroups", f"application {application}"):
-                infos = client().batch_get_deployment_groups(
-                    applicationName=application, deploymentGroupNames=chunk
-                )
-            for info in infos.get("deploymentGroupsInfo", []):
-                for alarm in info.get("alarmConfiguration", {}).get("alarms", []):
-                    index.setdefault(alarm["name"], []).append(f"{application}/{info['deploymentGroupName']}")
+        pages = client().get_paginator("list_applications").paginate()
+        return [name for page in pages for name in page["applications"]]
+
+
+def groups_by_alarm(application: str) -> dict[str, list[str]]:
+    """Alarm name -> the application/group targets of this application whose alarmConfiguration
+    lists it (every group read)."""
+    index: dict[str, list[str]] = {}
+    with _translated("ListDeploymentGroups", f"application {application}"):
+        pages = client().get_paginator("list_deployment_groups").paginate(applicationName=application)
+        names = [name for page in pages for name in page["deploymentGroups"]]
+    for start in range(0, len(names), _BATCH_GET_GROUPS_LIMIT):
+        chunk = names[start : start + _BATCH_GET_GROUPS_LIMIT]
+        with _translated("BatchGetDeploymentGroups", f"application {application}"):
+            infos = client().batch_get_deployment_groups(
+                applicationName=application, deploymentGroupNames=chunk
+            )
+        for info in infos.get("deploymentGroupsInfo", []):
+            for alarm in info.get("alarmConfiguration", {}).get("alarms", []):
+                index.setdefault(alarm["name"], []).append(f"{application}/{info['deploymentGroupName']}")
     return index
 
 

@@ -2,6 +2,7 @@
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from fnmatch import fnmatchcase
 
 from . import codedeploy, settings
@@ -65,11 +66,21 @@ def _alarm_index() -> dict[str, list[str]]:
     with _discovery_lock:
         if _discovered is None or time.monotonic() - _discovered[0] > DISCOVERY_TTL_SECONDS:
             try:
-                _discovered = (time.monotonic(), codedeploy.groups_by_alarm())
+                _discovered = (time.monotonic(), _read_alarm_index())
             except StopDeploymentError as exc:
                 logger.warning("Alarm target discovery failed", extra={"error": type(exc).__name__})
                 return _discovered[1] if _discovered else {}
         return _discovered[1]
+
+
+def _read_alarm_index() -> dict[str, list[str]]:
+    """Every application's groups, read in parallel: a cold discovery is three calls in a row."""
+    index: dict[str, list[str]] = {}
+    with ThreadPoolExecutor(max_workers=codedeploy.MAX_PARALLEL_CALLS) as pool:
+        for found in pool.map(codedeploy.groups_by_alarm, codedeploy.applications()):
+            for alarm, targets in found.items():
+                index.setdefault(alarm, []).extend(targets)
+    return index
 
 
 def forget_discovered() -> None:

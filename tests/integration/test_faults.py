@@ -410,9 +410,9 @@ def test_one_call_takes_at_most_18_s_or_28_s_if_codedeploy_asks_for_longer_backo
 #   Alarms: the alarm's tags (when the event does not carry them), every page of ListDeployments,
 #   BatchGetDeployments, then the stops in waves of 20.
 # Assumed for alarms: at most 2 pages in flight per target (a page holds up to 100 ids) and at most
-# 80 deployments in flight (4 waves). Discovery, when on and not cached, adds ListApplications and
-# per application ListDeploymentGroups and BatchGetDeploymentGroups, in a row: it is bounded only
-# without x-amz-retry-after and for a few applications (the last case). Beyond these, an alarm can
+# 80 deployments in flight (4 waves). Discovery, when on and not cached, adds ListApplications, then
+# ListDeploymentGroups and BatchGetDeploymentGroups for up to 20 applications in parallel (one page
+# of groups each): it is bounded only without x-amz-retry-after (the last case). Beyond these, an alarm can
 # time out; Lambda retries it, and what was stopped stays stopped. Not counted: the HTTP API's own
 # 30 s limit.
 @pytest.mark.parametrize(
@@ -421,7 +421,7 @@ def test_one_call_takes_at_most_18_s_or_28_s_if_codedeploy_asks_for_longer_backo
         pytest.param(2, True, id="direct, HTTP or Stop Deployment Request"),
         pytest.param(4, True, id="Slack stop of one deployment, reading the secret"),
         pytest.param(1 + 2 + 1 + 4, True, id="alarm: tags looked up, 2 pages, 80 in flight"),
-        pytest.param(1 + 2 + 1 + 4 + 1 + 2 * 3, False, id="the same with discovery over 3 applications"),
+        pytest.param(1 + 2 + 1 + 4 + 1 + 2, False, id="the same with discovery, up to 20 applications"),
     ],
 )
 def test_the_longest_chain_of_each_way_in_fits_the_function_timeout(calls: int, retry_after: bool) -> None:
