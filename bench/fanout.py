@@ -10,18 +10,12 @@ from typing import Any
 
 import boto3
 
+from local import aws
 from local import codedeploy as local_codedeploy
 
 LATENCY = 0.1
 FAN_OUT_SIZES = (1, 10, 50)
 ALARM = "bench-alarm"
-
-
-class Context:
-    function_name = "stop-deployment-bench"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:stop-deployment-bench"
-    aws_request_id = "bench"
 
 
 def alarm_event() -> dict[str, Any]:
@@ -58,7 +52,7 @@ def fan_out(client: Any, count: int, run: int) -> float:
     os.environ["ALARM_TARGETS"] = json.dumps({ALARM: [f"bench/{group}"]})
     settings.get.cache_clear()
     started = time.perf_counter()
-    summary = lambda_handler(alarm_event(), Context())
+    summary = lambda_handler(alarm_event(), aws.LambdaContext())
     elapsed = time.perf_counter() - started
     metrics.clear_metrics()  # disabled metrics still pile up and print when 100 values accumulate
     assert summary["counts"] == {"stop_requested": count}, summary["counts"]

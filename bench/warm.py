@@ -13,14 +13,8 @@ from typing import Any
 
 import boto3
 
+from local import aws
 from local import codedeploy as local_codedeploy
-
-
-class Context:
-    function_name = "stop-deployment-bench"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:stop-deployment-bench"
-    aws_request_id = "bench"
 
 
 @contextlib.contextmanager
@@ -49,14 +43,14 @@ def measure(invocations: int) -> dict[str, Any]:
     with silenced():
         for i, deployment_id in enumerate(ids[:20]):  # warm both: clients, connections, caches
             if i % 2:
-                lambda_handler({"deploymentId": deployment_id}, Context())
+                lambda_handler({"deploymentId": deployment_id}, aws.LambdaContext())
             else:
                 bare.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
 
         for i in range(invocations):
             through_handler, direct = ids[20 + 2 * i], ids[21 + 2 * i]
             started = time.perf_counter()
-            lambda_handler({"deploymentId": through_handler}, Context())
+            lambda_handler({"deploymentId": through_handler}, aws.LambdaContext())
             handler_times.append(time.perf_counter() - started)
             started = time.perf_counter()
             bare.stop_deployment(deploymentId=direct, autoRollbackEnabled=True)

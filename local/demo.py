@@ -140,13 +140,6 @@ def seed() -> list[str]:
     return [IN_FLIGHT, QUEUED, OTHER_TEAM]
 
 
-class Context:
-    function_name = "stop-deployment-demo"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:stop-deployment-demo"
-    aws_request_id = "demo-0000-0000-0000-000000000000"
-
-
 def describe_request(event: dict[str, Any]) -> str:
     """The gist of an event: HTTP method, path and body; the alarm and its state; or the payload."""
     if "detail-type" in event:
@@ -231,7 +224,9 @@ def run_step(number: int, step: Step) -> bool:
     print(f"   request  {describe_request(event)}")
     with captured_logs() as logs:
         try:
-            result = lambda_handler(event, Context())
+            result = lambda_handler(
+                event, aws.LambdaContext(aws_request_id="demo-0000-0000-0000-000000000000")
+            )
             got = str(result["statusCode"]) if "statusCode" in result else result["outcome"]
             shown = describe_result(result)
         except errors.StopDeploymentError as exc:

@@ -21,15 +21,6 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 LOCAL_CALLER_ARN = "arn:aws:iam::123456789012:user/local-developer"
 
 
-class LocalContext:
-    function_name = "stop-deployment-local"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:stop-deployment-local"
-
-    def __init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-
-
 def http_api_event(
     method: str, path: str, query: str, headers: dict[str, str], body: bytes
 ) -> dict[str, Any]:
@@ -72,7 +63,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
             break
     headers = {key.decode().lower(): value.decode() for key, value in scope["headers"]}
     event = http_api_event(scope["method"], scope["path"], scope["query_string"].decode(), headers, body)
-    response = lambda_handler(event, LocalContext())
+    response = lambda_handler(event, aws.LambdaContext())
     payload = response.get("body") or ""
     raw = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
     await send(

@@ -18,11 +18,8 @@ from ..errors import InvalidRequest, StopsIncomplete
 from ..observability import logger
 from ..validation import check
 
-_STATE = {
-    "type": "object",
-    "required": ["value"],
-    "properties": {"value": {"enum": ["ALARM", "OK", "INSUFFICIENT_DATA"]}},
-}
+_STATES = ["ALARM", "OK", "INSUFFICIENT_DATA"]
+_STATE = {"type": "object", "required": ["value"], "properties": {"value": {"enum": _STATES}}}
 _NAME = {"type": "string", "minLength": 1, "maxLength": 255}
 _TAGS = {"type": "object", "additionalProperties": {"type": "string"}}
 _ARN = {"type": "string", "pattern": "^arn:[^:]+:cloudwatch:"}
@@ -83,7 +80,7 @@ SNS_MESSAGE_SCHEMA = {
     "required": ["AlarmName", "NewStateValue"],
     "properties": {
         "AlarmName": _NAME,
-        "NewStateValue": {"enum": ["ALARM", "OK", "INSUFFICIENT_DATA"]},
+        "NewStateValue": {"enum": _STATES},
         "AlarmArn": _ARN,
         "AlarmTags": _TAGS,
         "AlarmTagsStatus": {"type": "string"},
