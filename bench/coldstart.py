@@ -16,21 +16,11 @@ from typing import Any
 
 import boto3
 
-from local import aws
-from local import codedeploy as local_codedeploy
+from local import aws, fake_codedeploy
 from local.slack import signed
+from local.world import SLACK_SECRET_PARAM, load_event, seed_slack_secret
 
 ROOT = Path(__file__).resolve().parent.parent
-EVENTS = ROOT / "events"
-SLACK_SECRET_PARAM = "/stop-deployment/bench-slack-signing-secret"
-
-_CONTEXT = """
-class Context:
-    function_name = "stop-deployment-bench"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:stop-deployment-bench"
-    aws_request_id = "bench"
-"""
 # Peak resident memory of this process since exec (ru_maxrss would include the forked parent's).
 _PEAK_RSS = """
 print("VmHWM", open("/proc/self/status").read().split("VmHWM:")[1].split()[0], file=sys.stderr)
@@ -45,11 +35,11 @@ boto3.client("codedeploy").stop_deployment(deploymentId=deployment_id, autoRollb
     + _PEAK_RSS
 )
 HANDLER = (
-    _CONTEXT
-    + """
+    """
 import json, sys
+from local.context import LambdaContext
 from stop_deployment.handler import lambda_handler
-lambda_handler(json.loads(sys.argv[1]), Context())
+lambda_handler(json.loads(sys.argv[1]), LambdaContext())
 """
     + _PEAK_RSS
 )
@@ -61,20 +51,20 @@ def event_for(path: str, deployment_id: str, group: str) -> dict[str, Any]:
     if path in ("baseline", "direct"):
         return {"deploymentId": deployment_id}
     if path == "http":
-        event = json.loads((EVENTS / "http-api-stop.json").read_text())
+        event = load_event("http-api-stop.json")
         event["body"] = json.dumps({"deploymentId": deployment_id})
         return dict(event)
     if path == "alarm":
-        event = json.loads((EVENTS / "alarm-eventbridge-composite.json").read_text())
+        event = load_event("alarm-eventbridge-composite.json")
         event["detail"]["alarmTags"] = {"stop-deployment:targets": f"bench/{group}"}
         return dict(event)
-    return signed(json.loads((EVENTS / "slack-command-rest.json").read_text()), text=f"stop {deployment_id}")
+    return signed(load_event("slack-command-rest.json"), text=f"stop {deployment_id}")
 
 
 def child_environment(url: str) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",  # ROOT: HANDLER imports local.context
         **aws.environment(url),
         "SLACK_SIGNING_SECRET_PARAM": SLACK_SECRET_PARAM,
         "POWERTOOLS_SERVICE_NAME": "stop-deployment",
@@ -84,8 +74,8 @@ def child_environment(url: str) -> dict[str, str]:
 def one_run(path: str, client: Any, url: str, run: int) -> tuple[float, int]:
     """(seconds from spawn to StopDeployment received, peak RSS in KiB) for one fresh process."""
     group = f"cold-{path}-{run}"
-    deployment_id = local_codedeploy.create_deployment(client, "bench", group)
-    local_codedeploy.clear_calls()
+    deployment_id = fake_codedeploy.create_deployment(client, "bench", group)
+    fake_codedeploy.clear_calls()
     script = BASELINE if path == "baseline" else HANDLER
     started = time.time()
     process = subprocess.Popen(
@@ -97,7 +87,7 @@ def one_run(path: str, client: Any, url: str, run: int) -> tuple[float, int]:
     _, errors = process.communicate()
     if process.returncode != 0:
         raise RuntimeError(f"{path} run failed: {errors.decode()}")
-    (stop,) = [call for call in local_codedeploy.calls() if call.operation == "StopDeployment"]
+    (stop,) = [call for call in fake_codedeploy.calls() if call.operation == "StopDeployment"]
     peak_kib = int(errors.decode().rsplit("VmHWM", 1)[1].split()[0])
     return stop.at - started, peak_kib
 
@@ -106,7 +96,7 @@ def imports(path: str, client: Any, url: str) -> list[tuple[str, float]]:
     """Where one cold run's import time goes (python -X importtime): self time summed by package
     (by subpackage for Powertools and this project), the costliest first, in ms."""
     group = f"imports-{path}"
-    deployment_id = local_codedeploy.create_deployment(client, "bench", group)
+    deployment_id = fake_codedeploy.create_deployment(client, "bench", group)
     script = BASELINE if path == "baseline" else HANDLER
     finished = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", script, json.dumps(event_for(path, deployment_id, group))],
@@ -129,9 +119,7 @@ def imports(path: str, client: Any, url: str) -> list[tuple[str, float]]:
 
 def measure(url: str, repeat: int) -> dict[str, Any]:
     client = boto3.client("codedeploy")
-    boto3.client("ssm").put_parameter(
-        Name=SLACK_SECRET_PARAM, Value="8f742231b10e8888abcd99yyyzzz85a5", Type="SecureString", Overwrite=True
-    )
+    seed_slack_secret()
     times: dict[str, list[float]] = {path: [] for path in PATHS}
     memory: dict[str, list[int]] = {path: [] for path in PATHS}
     for run in range(repeat):  # interleaved, so that machine noise hits every path alike

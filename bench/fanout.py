@@ -10,8 +10,8 @@ from typing import Any
 
 import boto3
 
-from local import aws
-from local import codedeploy as local_codedeploy
+from local import fake_codedeploy
+from local.context import LambdaContext
 
 LATENCY = 0.1
 FAN_OUT_SIZES = (1, 10, 50)
@@ -35,9 +35,9 @@ def alarm_event() -> dict[str, Any]:
 
 
 def seed(client: Any, group: str, count: int) -> list[str]:
-    local_codedeploy.set_latency(0)
-    ids = [local_codedeploy.create_deployment(client, "bench", group) for _ in range(count)]
-    local_codedeploy.set_latency(LATENCY)
+    fake_codedeploy.set_latency(0)
+    ids = [fake_codedeploy.create_deployment(client, "bench", group) for _ in range(count)]
+    fake_codedeploy.set_latency(LATENCY)
     return ids
 
 
@@ -52,7 +52,7 @@ def fan_out(client: Any, count: int, run: int) -> float:
     os.environ["ALARM_TARGETS"] = json.dumps({ALARM: [f"bench/{group}"]})
     settings.get.cache_clear()
     started = time.perf_counter()
-    summary = lambda_handler(alarm_event(), aws.LambdaContext())
+    summary = lambda_handler(alarm_event(), LambdaContext())
     elapsed = time.perf_counter() - started
     metrics.clear_metrics()  # disabled metrics still pile up and print when 100 values accumulate
     assert summary["counts"] == {"stop_requested": count}, summary["counts"]

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import coldstart, fanout, warm
-from local import aws
-from local import codedeploy as local_codedeploy
+from local import aws, fake_codedeploy
 
 COLD_TARGETS = {"direct": 1.3, "alarm": 1.3, "http": 1.7, "slack": 1.7}
 WARM_TARGET_MS = 2.0
@@ -79,7 +78,7 @@ def main() -> int:
     parser.add_argument("--invocations", type=int, default=300, help="warm invocations per case")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
-    server, url = local_codedeploy.start_server()
+    server, url = fake_codedeploy.start_server()
     os.environ.update(aws.environment(url))
     try:
         results = {

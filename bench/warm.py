@@ -13,8 +13,8 @@ from typing import Any
 
 import boto3
 
-from local import aws
-from local import codedeploy as local_codedeploy
+from local import fake_codedeploy
+from local.context import LambdaContext
 
 
 @contextlib.contextmanager
@@ -37,20 +37,20 @@ def measure(invocations: int) -> dict[str, Any]:
 
     settings.get.cache_clear()
     bare = boto3.client("codedeploy")
-    ids = [local_codedeploy.create_deployment(bare, "bench", "warm") for _ in range(2 * invocations + 20)]
+    ids = [fake_codedeploy.create_deployment(bare, "bench", "warm") for _ in range(2 * invocations + 20)]
     handler_times: list[float] = []
     bare_times: list[float] = []
     with silenced():
         for i, deployment_id in enumerate(ids[:20]):  # warm both: clients, connections, caches
             if i % 2:
-                lambda_handler({"deploymentId": deployment_id}, aws.LambdaContext())
+                lambda_handler({"deploymentId": deployment_id}, LambdaContext())
             else:
                 bare.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
 
         for i in range(invocations):
             through_handler, direct = ids[20 + 2 * i], ids[21 + 2 * i]
             started = time.perf_counter()
-            lambda_handler({"deploymentId": through_handler}, aws.LambdaContext())
+            lambda_handler({"deploymentId": through_handler}, LambdaContext())
             handler_times.append(time.perf_counter() - started)
             started = time.perf_counter()
             bare.stop_deployment(deploymentId=direct, autoRollbackEnabled=True)

@@ -13,23 +13,26 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import boto3
 
-from local import aws
-from local import codedeploy as local_codedeploy
-from local.slack import TEST_SIGNING_SECRET, signed
+from local import aws, fake_codedeploy
+from local.context import LambdaContext
+from local.slack import signed
+from local.world import (
+    ALARM,
+    COMPLETED_ID,
+    IN_FLIGHT_ID,
+    OTHER_TEAM_ID,
+    QUEUED_ID,
+    SLACK_SECRET_PARAM,
+    load_event,
+    seed,
+    status_of,
+)
 
-EVENTS = Path(__file__).resolve().parent.parent / "events"
-IN_FLIGHT = "d-LGUMS25CC"
-QUEUED = "d-CHK0UT002"
-COMPLETED = "d-C0MPLETED"
-OTHER_TEAM = "d-PAYM3NTS1"
-ALARM = "kill-switch-checkout-5xx"
-SLACK_SECRET_PARAM = "/stop-deployment/slack-signing-secret"
 # Keys that repeat on every log line; the demo leaves them out to keep lines readable.
 _REPEATED_KEYS = {
     "location",
@@ -103,14 +106,14 @@ STEPS = [
         "Slack: /stop-deployment stop d-LGUMS25CC, signed by the Slack app (REST v1)",
         "slack-command-rest.json",
         "200",
-        prepare=lambda event: signed(event, text=f"stop {IN_FLIGHT}"),
+        prepare=lambda event: signed(event, text=f"stop {IN_FLIGHT_ID}"),
     ),
     Step(
         "Slack: the same command forged with another secret is refused",
         "slack-command-rest.json",
         "401",
         fresh=False,
-        prepare=lambda event: signed(event, text=f"stop {IN_FLIGHT}", secret="forged"),
+        prepare=lambda event: signed(event, text=f"stop {IN_FLIGHT_ID}", secret="forged"),
     ),
     Step(
         "Slack: status d-LGUMS25CC after the stop (HTTP API v2, base64 form body)",
@@ -120,24 +123,6 @@ STEPS = [
         prepare=signed,
     ),
 ]
-
-
-def seed() -> list[str]:
-    """checkout/prod: two deployments in flight and one finished; payments/prod: one in flight.
-
-    The alarm kill-switch-checkout-5xx exists in the local CloudWatch, tagged to guard checkout/prod.
-    """
-    client = boto3.client("codedeploy")
-    for group, status, deployment_id in (
-        ("checkout", "InProgress", IN_FLIGHT),
-        ("checkout", "Queued", QUEUED),
-        ("checkout", "Succeeded", COMPLETED),
-        ("payments", "InProgress", OTHER_TEAM),
-    ):
-        local_codedeploy.create_deployment(client, group, "prod", status=status, deployment_id=deployment_id)
-    aws.create_alarm(ALARM, "checkout/prod")
-    boto3.client("ssm").put_parameter(Name=SLACK_SECRET_PARAM, Value=TEST_SIGNING_SECRET, Type="SecureString")
-    return [IN_FLIGHT, QUEUED, OTHER_TEAM]
 
 
 def describe_request(event: dict[str, Any]) -> str:
@@ -203,30 +188,23 @@ def captured_logs() -> Iterator[io.StringIO]:
         handler.setStream(previous)  # type: ignore[attr-defined]
 
 
-def status_of(deployment_id: str) -> str:
-    info = boto3.client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]
-    return str(info["status"])
-
-
 def run_step(number: int, step: Step) -> bool:
     from stop_deployment import errors, settings
     from stop_deployment.handler import lambda_handler
 
     if step.fresh:
-        local_codedeploy.set_status(IN_FLIGHT, "InProgress")
-        local_codedeploy.set_status(QUEUED, "Queued")
+        fake_codedeploy.set_status(IN_FLIGHT_ID, "InProgress")
+        fake_codedeploy.set_status(QUEUED_ID, "Queued")
     os.environ.update(step.env)
     settings.get.cache_clear()
-    event = json.loads((EVENTS / step.event_file).read_text())
+    event = load_event(step.event_file)
     if step.prepare:
         event = step.prepare(event)
     print(f"\n{number}. {step.title}\n   event    events/{step.event_file}")
     print(f"   request  {describe_request(event)}")
     with captured_logs() as logs:
         try:
-            result = lambda_handler(
-                event, aws.LambdaContext(aws_request_id="demo-0000-0000-0000-000000000000")
-            )
+            result = lambda_handler(event, LambdaContext(aws_request_id="demo-0000-0000-0000-000000000000"))
             got = str(result["statusCode"]) if "statusCode" in result else result["outcome"]
             shown = describe_result(result)
         except errors.StopDeploymentError as exc:
@@ -238,23 +216,25 @@ def run_step(number: int, step: Step) -> bool:
         record = json.loads(line)
         if "_aws" not in record:  # the EMF metric blobs are for CloudWatch, not for people
             print(f"   log      {json.dumps({k: v for k, v in record.items() if k not in _REPEATED_KEYS})}")
-    print(f"   now      {', '.join(f'{d} {status_of(d)}' for d in (IN_FLIGHT, QUEUED, OTHER_TEAM))}")
+    print(f"   now      {', '.join(f'{d} {status_of(d)}' for d in (IN_FLIGHT_ID, QUEUED_ID, OTHER_TEAM_ID))}")
     ok = got == step.expect
     print(f"   {'ok' if ok else 'UNEXPECTED'}      expected {step.expect}, got {got}")
     return ok
 
 
 def main() -> int:
-    server, url = local_codedeploy.start_server()
+    server, url = fake_codedeploy.start_server()
     os.environ.update(aws.environment(url), SLACK_SIGNING_SECRET_PARAM=SLACK_SECRET_PARAM)
     try:
         print(f"stop-deployment demo: local CodeDeploy at {url} (no AWS account, no Docker)")
-        seed()
-        print(f"seeded   checkout/prod: {IN_FLIGHT} InProgress, {QUEUED} Queued, {COMPLETED} Succeeded")
-        print(f"         payments/prod: {OTHER_TEAM} InProgress")
+        seed(boto3.client("codedeploy"))
+        print(
+            f"seeded   checkout/prod: {IN_FLIGHT_ID} InProgress, {QUEUED_ID} Queued, {COMPLETED_ID} Succeeded"
+        )
+        print(f"         payments/prod: {OTHER_TEAM_ID} InProgress")
         results = [run_step(number, step) for number, step in enumerate(STEPS, start=1)]
-        other = status_of(OTHER_TEAM)
-        print(f"\n{OTHER_TEAM} (payments/prod, which nothing asked to stop) is still {other}.")
+        other = status_of(OTHER_TEAM_ID)
+        print(f"\n{OTHER_TEAM_ID} (payments/prod, which nothing asked to stop) is still {other}.")
         print(f"{sum(results)} of {len(results)} steps did what they said.")
         return 0 if all(results) and other == "InProgress" else 1
     finally:

@@ -2,7 +2,7 @@
 
 Each HTTP request becomes an HTTP API (v2) event and goes through `lambda_handler`, exactly as in
 Lambda: validation, error mapping, logs and all. The local CodeDeploy listens on 127.0.0.1:5000
-(the address events/env.json gives `sam local invoke`) and is seeded like the demo.
+(the address events/env.json gives `sam local invoke`) and is seeded with local/world.py, as in the demo.
 """
 
 import base64
@@ -11,8 +11,10 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from local import aws, demo
-from local import codedeploy as local_codedeploy
+import boto3
+
+from local import aws, fake_codedeploy, world
+from local.context import LambdaContext
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -63,7 +65,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
             break
     headers = {key.decode().lower(): value.decode() for key, value in scope["headers"]}
     event = http_api_event(scope["method"], scope["path"], scope["query_string"].decode(), headers, body)
-    response = lambda_handler(event, aws.LambdaContext())
+    response = lambda_handler(event, LambdaContext())
     payload = response.get("body") or ""
     raw = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
     await send(
@@ -79,9 +81,9 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
 def main() -> None:
     import uvicorn
 
-    server, url = local_codedeploy.start_server(port=5000)
-    os.environ.update(aws.environment(url), SLACK_SIGNING_SECRET_PARAM=demo.SLACK_SECRET_PARAM)
-    in_flight = demo.seed()
+    server, url = fake_codedeploy.start_server(port=5000)
+    os.environ.update(aws.environment(url), SLACK_SIGNING_SECRET_PARAM=world.SLACK_SECRET_PARAM)
+    in_flight = world.seed(boto3.client("codedeploy"))
     print(f"Local CodeDeploy on {url}; deployments in flight: {', '.join(in_flight)}")
     print(f"Try: curl -X POST http://127.0.0.1:3000/deployments/{in_flight[0]}/stop")
     try:

@@ -1,11 +1,9 @@
-"""Shared fixtures: the local CodeDeploy in-process (moto + the operations it lacks), events, context."""
+"""Shared fixtures: the local CodeDeploy in-process (moto + the operations it lacks), the world of
+local/world.py on it, the Lambda context, the function's environment."""
 
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -13,12 +11,11 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 
-from local import codedeploy as local_codedeploy
-from stop_deployment import cloudwatch, codedeploy, settings, targets
+from local import fake_codedeploy, world
+from local.context import LambdaContext
+from stop_deployment import alarm_targets, cloudwatch, codedeploy, settings
 from stop_deployment.observability import logger
-from stop_deployment.triggers import slack
-
-EVENTS = Path(__file__).resolve().parent.parent / "events"
+from stop_deployment.triggers.slack import signature
 
 # CI replays the same examples every run (no surprise failures on a clean clone); locally, hypothesis
 # keeps exploring and remembers what failed in .hypothesis/.
@@ -26,27 +23,10 @@ hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
 hypothesis_settings.register_profile("dev", deadline=None)
 hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-# The deployments the events/ files name, and where the tests and the demo put them.
-IN_FLIGHT_ID = "d-LGUMS25CC"
-COMPLETED_ID = "d-C0MPLETED"
-
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "stop-deployment"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:stop-deployment"
-    aws_request_id: str = "0b6a8f4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
-    function_version: str = "$LATEST"
-
 
 @pytest.fixture
-def lambda_context() -> FakeLambdaContext:
-    return FakeLambdaContext()
-
-
-def load_event(name: str) -> Any:
-    return json.loads((EVENTS / name).read_text())
+def lambda_context() -> LambdaContext:
+    return LambdaContext()
 
 
 @pytest.fixture(autouse=True)
@@ -71,8 +51,8 @@ def _forget_process_state() -> None:
     settings.get.cache_clear()
     codedeploy.client.cache_clear()
     cloudwatch.client.cache_clear()
-    targets.forget_discovered()
-    slack.forget_secret()
+    alarm_targets.forget_discovered()
+    signature.forget_secret()
 
 
 class _CurrentStdout:
@@ -104,34 +84,31 @@ def configure(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 @pytest.fixture
 def local_cd() -> Iterator[Any]:
     """The local CodeDeploy, empty, with no faults and no recorded calls; yields a boto3 client."""
+    fake_codedeploy.install()
     with mock_aws():
-        local_codedeploy.reset()
+        fake_codedeploy.reset()
         yield boto3.client("codedeploy", region_name="us-east-1")
-        local_codedeploy.reset()
+        fake_codedeploy.reset()
 
 
 @pytest.fixture
 def seeded(local_cd: Any) -> Any:
-    """checkout/prod has d-LGUMS25CC in flight; checkout/prod also has d-C0MPLETED, already Succeeded.
+    """checkout/prod only: d-LGUMS25CC in flight and d-C0MPLETED already Succeeded (world.seed_checkout).
 
     The recorded calls are cleared, so a test sees only the calls the function made.
     """
-    local_codedeploy.create_deployment(
-        local_cd, "checkout", "prod", status="InProgress", deployment_id=IN_FLIGHT_ID
-    )
-    local_codedeploy.create_deployment(
-        local_cd, "checkout", "prod", status="Succeeded", deployment_id=COMPLETED_ID
-    )
-    local_codedeploy.clear_calls()
+    world.seed_checkout(local_cd)
+    fake_codedeploy.clear_calls()
     return local_cd
 
 
-def log_lines(output: str) -> list[dict[str, Any]]:
-    """The structured JSON log lines (not the EMF metric blobs) a test captured from stdout."""
-    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
-    return [line for line in lines if "_aws" not in line]
+@pytest.fixture
+def deployments(local_cd: Any) -> Any:
+    """Every deployment of the world: checkout/prod has d-LGUMS25CC InProgress, d-CHK0UT002 Queued and
+    d-C0MPLETED Succeeded; payments/prod has d-PAYM3NTS1 InProgress (world.seed_deployments).
 
-
-def metric_blobs(output: str) -> list[dict[str, Any]]:
-    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
-    return [line for line in lines if "_aws" in line]
+    No alarm and no Slack secret: the tests that need them add them. Recorded calls are cleared.
+    """
+    world.seed_deployments(local_cd)
+    fake_codedeploy.clear_calls()
+    return local_cd

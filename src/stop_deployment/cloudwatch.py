@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .codedeploy import CONFIG
+from .clients import CONFIG
 from .observability import logger
 
 if TYPE_CHECKING:

@@ -1,20 +1,16 @@
-"""The only module that talks to CodeDeploy: a lazily created boto3 client and error translation.
-
-The endpoint comes from the environment as boto3 resolves it (AWS_ENDPOINT_URL_CODEDEPLOY points
-it at the local CodeDeploy); it is never set here.
-"""
+"""The only module that talks to CodeDeploy: a lazily created boto3 client and error translation."""
 
 import functools
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
-from . import __version__
+from .clients import CONFIG, MAX_PARALLEL_CALLS
 from .errors import (
     AccessDenied,
     CodeDeployTimeout,
@@ -28,31 +24,15 @@ from .errors import (
 )
 from .observability import logger
 from .results import DeploymentStatus
+from .target import Target
 
 if TYPE_CHECKING:
     from mypy_boto3_codedeploy import CodeDeployClient
 
-# The alarm fan-out stops this many deployments at once; the connection pool must match.
-MAX_PARALLEL_CALLS = 20
 # Statuses of a deployment still in flight (the API's spellings; Baking and Ready included).
 ACTIVE_STATUSES = ["Created", "Queued", "InProgress", "Baking", "Ready"]
-BATCH_GET_DEPLOYMENTS_LIMIT = 25
+_BATCH_GET_DEPLOYMENTS_LIMIT = 25
 _BATCH_GET_GROUPS_LIMIT = 100
-
-# Worst case per call: 3 attempts x (2 s connect + 3 s read) + standard-mode backoff (< 1 s + < 2 s)
-# = 18 s, 28 s if CodeDeploy sends x-amz-retry-after; tests/integration/test_faults.py checks that
-# the longest chain of calls fits the function's timeout.
-MAX_ATTEMPTS = 3
-CONNECT_TIMEOUT_SECONDS = 2
-READ_TIMEOUT_SECONDS = 3
-
-CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-    connect_timeout=CONNECT_TIMEOUT_SECONDS,
-    read_timeout=READ_TIMEOUT_SECONDS,
-    user_agent_extra=f"stop-deployment/{__version__}",
-    max_pool_connections=MAX_PARALLEL_CALLS,
-)
 
 # CodeDeploy error code -> the domain error reported to the caller. Anything else is "unavailable".
 _ERRORS: dict[str, type[StopDeploymentError]] = {
@@ -120,16 +100,16 @@ def get(deployment_id: str) -> DeploymentStatus:
     return status
 
 
-def list_in_flight(application: str, group: str) -> list[str]:
+def list_in_flight(target: Target) -> list[str]:
     """Ids of the group's deployments still in flight, every page of ListDeployments."""
     ids: list[str] = []
     token: dict[str, str] = {}
     # Pages by hand: a boto3 paginator loads a model of its own, ~5 ms of cold start on the alarm path.
-    with _translated("ListDeployments", f"deployment group {application}/{group}"):
+    with _translated("ListDeployments", f"deployment group {target}"):
         while True:
             page = client().list_deployments(
-                applicationName=application,
-                deploymentGroupName=group,
+                applicationName=target.application,
+                deploymentGroupName=target.group,
                 includeOnlyStatuses=ACTIVE_STATUSES,  # type: ignore[arg-type]
                 **token,  # type: ignore[arg-type]
             )
@@ -140,8 +120,23 @@ def list_in_flight(application: str, group: str) -> list[str]:
 
 
 def creators(deployment_ids: list[str]) -> dict[str, str]:
-    """Who created each deployment (codeDeployRollback marks a rollback): one BatchGetDeployments call
-    for at most BATCH_GET_DEPLOYMENTS_LIMIT ids."""
+    """Who created each deployment (codeDeployRollback marks a rollback): BatchGetDeployments calls of
+    at most 25 ids each, in parallel."""
+    chunks = [
+        deployment_ids[i : i + _BATCH_GET_DEPLOYMENTS_LIMIT]
+        for i in range(0, len(deployment_ids), _BATCH_GET_DEPLOYMENTS_LIMIT)
+    ]
+    if len(chunks) < 2:  # the usual case, without a thread pool
+        return _creators(chunks[0]) if chunks else {}
+    with ThreadPoolExecutor(max_workers=MAX_PARALLEL_CALLS) as pool:
+        return {
+            deployment: creator
+            for found in pool.map(_creators, chunks)
+            for deployment, creator in found.items()
+        }
+
+
+def _creators(deployment_ids: list[str]) -> dict[str, str]:
     with _translated("BatchGetDeployments", f"deployments {', '.join(deployment_ids)}"):
         infos = client().batch_get_deployments(deploymentIds=deployment_ids).get("deploymentsInfo", [])
     return {info["deploymentId"]: info.get("creator", "") for info in infos if "deploymentId" in info}
@@ -154,10 +149,10 @@ def applications() -> list[str]:
         return [name for page in pages for name in page["applications"]]
 
 
-def groups_by_alarm(application: str) -> dict[str, list[str]]:
-    """Alarm name -> the application/group targets of this application whose alarmConfiguration
-    lists it (every group read)."""
-    index: dict[str, list[str]] = {}
+def groups_by_alarm(application: str) -> dict[str, list[Target]]:
+    """Alarm name -> the groups of this application whose alarmConfiguration lists it (every group
+    read)."""
+    index: dict[str, list[Target]] = {}
     with _translated("ListDeploymentGroups", f"application {application}"):
         pages = client().get_paginator("list_deployment_groups").paginate(applicationName=application)
         names = [name for page in pages for name in page["deploymentGroups"]]
@@ -169,7 +164,7 @@ def groups_by_alarm(application: str) -> dict[str, list[str]]:
             )
         for info in infos.get("deploymentGroupsInfo", []):
             for alarm in info.get("alarmConfiguration", {}).get("alarms", []):
-                index.setdefault(alarm["name"], []).append(f"{application}/{info['deploymentGroupName']}")
+                index.setdefault(alarm["name"], []).append(Target(application, info["deploymentGroupName"]))
     return index
 
 

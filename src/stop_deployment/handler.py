@@ -1,60 +1,37 @@
 """The Lambda entry point: recognise the event and hand it to its way in.
 
-Each way in is imported on first use, so a direct invocation never loads the HTTP resolver and
-pydantic: cold start is part of a kill switch's reaction time.
+WAYS_IN is tried in order; the first way in whose `recognise` returns something handles the event,
+and gets what was recognised (the HTTP event's kind, the alarm event's parser) so that nothing is
+detected twice. Each trigger module is small and cheap to import; what a way in costs beyond the
+shared core (Slack's secret provider, a CloudWatch client, discovery) is loaded only when it runs:
+cold start is part of a kill switch's reaction time.
 """
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from . import settings
 from .observability import logger, metrics
+from .triggers import alarm, direct, http, stop_request
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
-def _is_http(event: dict[str, Any]) -> bool:
-    # REST v1 carries httpMethod; HTTP API v2 and Function URLs carry requestContext.http.
-    context = event.get("requestContext")
-    return isinstance(context, dict) and ("httpMethod" in event or "http" in context)
-
-
-def _is_slack(event: dict[str, Any]) -> bool:
-    # The slash command has resolvers of its own (no pydantic), chosen by path before resolving.
-    path = event.get("path") or event.get("rawPath")
-    return isinstance(path, str) and path.rstrip("/").endswith("/slack/commands")
+WAYS_IN: tuple[tuple[Callable[[Any], Any], Callable[[Any, Any, "LambdaContext"], Any]], ...] = (
+    (http.recognise, http.handle),  # API Gateway REST and HTTP APIs, Function URLs (JSON API and Slack)
+    (alarm.recognise, alarm.handle),  # EventBridge alarm state changes, alarm actions, SNS
+    (stop_request.recognise, stop_request.handle),  # EventBridge "Stop Deployment Request"
+    (direct.recognise, direct.handle),  # anything else: StopDeployment's own request shape
+)
 
 
 @metrics.log_metrics(raise_on_empty_metrics=False)
 @logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: Any, context: LambdaContext) -> Any:
-    if isinstance(event, dict):
-        if _is_http(event):
-            if _is_slack(event):
-                from .triggers import slack
-
-                return slack.handle(event, context)
-            from .triggers import http
-
-            return http.handle(event, context)
-        if event.get("detail-type") == "CloudWatch Alarm State Change":
-            from .triggers import alarm
-
-            return alarm.handle(alarm.from_eventbridge(event), context)
-        if "alarmData" in event:
-            from .triggers import alarm
-
-            return alarm.handle(alarm.from_alarm_action(event), context)
-        if "Records" in event:
-            from .triggers import alarm
-
-            return alarm.handle(alarm.from_sns(event), context)
-        if "detail-type" in event:
-            from .triggers import direct
-
-            return direct.handle_stop_request_event(event, context)
-    from .triggers import direct
-
-    return direct.handle(event, context)
+def lambda_handler(event: Any, context: "LambdaContext") -> Any:
+    for recognise, handle in WAYS_IN:
+        if (found := recognise(event)) is not None:
+            return handle(found, event, context)
+    raise AssertionError("direct.recognise accepts every event")  # pragma: no cover
 
 
 # Tracing is opt-in: when off, the X-Ray SDK is never imported.

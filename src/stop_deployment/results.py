@@ -9,11 +9,10 @@ from typing import Literal, NotRequired
 # typing_extensions (a Powertools dependency) so pydantic can describe these on Python < 3.12.
 from typing_extensions import TypedDict
 
-Outcome = Literal["stop_requested", "already_completed", "dry_run"]
-# What happened to a deployment when stopping many: a StopResult outcome or one of these.
-FanOutOutcome = Literal[
-    "stop_requested", "already_completed", "dry_run", "refused", "failed", "skipped_rollback"
-]
+# What a stop of one deployment did.
+StopOutcome = Literal["stop_requested", "already_completed", "dry_run"]
+# What became of a deployment the function touched: a stop's outcome, or why it was not stopped.
+Outcome = Literal[StopOutcome, "refused", "failed", "skipped_rollback"]
 
 
 class StopResult(TypedDict):
@@ -23,7 +22,7 @@ class StopResult(TypedDict):
     statusMessage: str
     # The flag actually sent; null when it was omitted so that CodeDeploy decides.
     autoRollbackEnabled: bool | None
-    outcome: Outcome
+    outcome: StopOutcome
     applicationName: NotRequired[str]
     deploymentGroupName: NotRequired[str]
 
@@ -55,7 +54,7 @@ class DeploymentOutcome(TypedDict):
     """One deployment of a fan-out: a stop result, or why it was not stopped."""
 
     deploymentId: str
-    outcome: FanOutOutcome
+    outcome: Outcome
     applicationName: str
     deploymentGroupName: str
     status: NotRequired[str | None]
@@ -67,7 +66,8 @@ class DeploymentOutcome(TypedDict):
 
 
 class TargetReport(TypedDict):
-    """One application/group an alarm guards: how it was found and what was in flight there."""
+    """One deployment group (application/group) a fan-out covered: how it was found and what was in
+    flight there."""
 
     target: str
     sources: list[str]

@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from . import codedeploy, settings
+from .clients import MAX_PARALLEL_CALLS
 from .errors import (
     AccessDenied,
     CodeDeployUnavailable,
@@ -20,8 +21,9 @@ from .errors import (
 )
 from .observability import logger, metrics
 from .results import DeploymentOutcome, DeploymentStatus, Outcome, StopResult, TargetReport
+from .target import Target
 
-_METRIC_BY_OUTCOME = {
+_METRIC_BY_OUTCOME: dict[Outcome, str] = {
     "stop_requested": "StopsRequested",
     "already_completed": "StopsAlreadyCompleted",
     "dry_run": "StopsDryRun",
@@ -46,19 +48,16 @@ class Caller:
 
 
 def stop_deployment(
-    deployment_id: str,
-    auto_rollback: bool | None,
-    caller: Caller,
-    known_group: tuple[str, str] | None = None,
+    deployment_id: str, auto_rollback: bool | None, caller: Caller, group: Target | None = None
 ) -> StopResult:
     """Stop one deployment, subject to the allowlist and dry run.
 
-    `known_group` is the (application, group) the deployment was listed in, when the caller listed
-    it: the allowlist is then checked without a lookup.
+    `group` is the deployment group the deployment was listed in, when the caller listed it: the
+    allowlist is then checked without a lookup.
 
     `auto_rollback` None means the request did not say; DEFAULT_AUTO_ROLLBACK decides. A deployment
     that had already completed is a result (outcome already_completed), not an error: the goal is
-    reached, and each way in decides how to report it.
+    reached, and each way in decides how to report it (see `raise_if_already_completed`).
     """
     config = settings.get()
     rollback = config.default_auto_rollback if auto_rollback is None else auto_rollback
@@ -74,117 +73,103 @@ def stop_deployment(
         # StopDeployment cannot be scoped by IAM, so the allowlist is the real guard: look the
         # deployment up to learn its group. A dry run looks it up too, to show what would stop.
         status = None
-        if known_group is None and (not config.allows_every_group or config.dry_run):
+        if group is None and (not config.allows_every_group or config.dry_run):
             found = _look_up(deployment_id, config.allows_every_group)
-            known_group, status = (found["applicationName"], found["deploymentGroupName"]), found["status"]
-        if known_group is not None:
-            result["applicationName"], result["deploymentGroupName"] = known_group
-            if not config.allows(*known_group):
+            group, status = Target(found["applicationName"], found["deploymentGroupName"]), found["status"]
+        if group is not None:
+            result["applicationName"], result["deploymentGroupName"] = group.application, group.group
+            if not config.allows(group):
                 raise DeploymentGroupNotAllowed(
-                    f"Deployment {deployment_id} belongs to {'/'.join(known_group)}, which "
-                    "ALLOWED_DEPLOYMENT_GROUPS does not include"
+                    f"Deployment {deployment_id} belongs to {group}, which ALLOWED_DEPLOYMENT_GROUPS "
+                    "does not include"
                 )
         if config.dry_run:
             result["outcome"] = "dry_run"
             result["statusMessage"] = "Dry run: StopDeployment was not called" + (
                 f"; the deployment is {status}" if status else ""
             )
-            return _recorded(result, caller, started)
-        try:
-            result["status"], result["statusMessage"] = codedeploy.stop(deployment_id, rollback)
-        except DeploymentAlreadyCompleted as exc:
-            result["outcome"] = "already_completed"
-            result["statusMessage"] = str(exc)
-        return _recorded(result, caller, started)
+        else:
+            try:
+                result["status"], result["statusMessage"] = codedeploy.stop(deployment_id, rollback)
+            except DeploymentAlreadyCompleted as exc:
+                result["outcome"] = "already_completed"
+                result["statusMessage"] = str(exc)
+        _record(result["outcome"], dict(result), caller, started)
+        return result
     except StopDeploymentError as exc:
-        outcome = "refused" if isinstance(exc, DeploymentGroupNotAllowed) else "failed"
+        outcome: Outcome = "refused" if isinstance(exc, DeploymentGroupNotAllowed) else "failed"
         _record(outcome, dict(result, error=type(exc).__name__), caller, started)
         raise
 
 
-def stop_active_deployments(
-    targets: Mapping[str, list[str]], auto_rollback: bool | None, caller: Caller
-) -> tuple[list[TargetReport], list[DeploymentOutcome]]:
-    """Stop every deployment in flight in these application/group targets, in parallel.
+def raise_if_already_completed(result: StopResult) -> StopResult:
+    """For callers who asked to stop one deployment and must hear that nothing was left to stop
+    (HTTP answers 409, a direct invocation raises); a fan-out counts it as reached instead."""
+    if result["outcome"] == "already_completed":
+        raise DeploymentAlreadyCompleted(result["statusMessage"])
+    return result
 
-    `targets` maps each target to how it was found. A target outside the allowlist is reported and
-    never listed; a deployment in two targets is stopped once; a rollback deployment is left alone.
+
+def describe_deployment(deployment_id: str) -> DeploymentStatus:
+    """Current status, application, group, creator and rollback information of one deployment."""
+    return codedeploy.get(deployment_id)
+
+
+def stop_active_deployments(
+    targets: Mapping[Target, list[str]], auto_rollback: bool | None, caller: Caller
+) -> tuple[list[TargetReport], list[DeploymentOutcome]]:
+    """Stop every deployment in flight in these deployment groups, in parallel.
+
+    `targets` maps each group to how it was found. A group outside the allowlist is reported and
+    never listed; a deployment in two groups is stopped once; a rollback deployment is left alone.
     One failure never prevents the other stops: each is reported, with whether a retry may help.
     """
-    config = settings.get()
     reports = {
-        target: TargetReport(target=target, sources=sorted(set(how)), inFlight=[])
+        target: TargetReport(target=str(target), sources=sorted(set(how)), inFlight=[])
         for target, how in targets.items()
     }
-    with ThreadPoolExecutor(max_workers=codedeploy.MAX_PARALLEL_CALLS) as pool:
-        allowed = [target for target in reports if config.allows(*_split(target))]
-        for target in reports.keys() - set(allowed):
-            error = DeploymentGroupNotAllowed(f"{target} is not in ALLOWED_DEPLOYMENT_GROUPS")
-            _mark_failed(reports[target], error)
-            logger.warning("Target refused", extra={"target": target, **caller.details})
-        for target, listed in zip(allowed, pool.map(_list_in_flight, allowed), strict=True):
-            if isinstance(listed, StopDeploymentError):
-                _mark_failed(reports[target], listed)
-            else:
-                reports[target]["inFlight"] = listed
-        owners: dict[str, str] = {}
-        for target in allowed:
-            for deployment_id in reports[target]["inFlight"]:
-                owners.setdefault(deployment_id, target)
-        ids = list(owners)
-        chunks = [
-            ids[i : i + codedeploy.BATCH_GET_DEPLOYMENTS_LIMIT]
-            for i in range(0, len(ids), codedeploy.BATCH_GET_DEPLOYMENTS_LIMIT)
-        ]
-        creators = {k: v for found in pool.map(_creators, chunks) for k, v in found.items()}
+    with ThreadPoolExecutor(max_workers=MAX_PARALLEL_CALLS) as pool:
+        allowed = _allowed(reports, caller)
+        owners = _owners(allowed, reports, pool)
+        creators = _creators(list(owners))
 
         def stop_one(deployment_id: str) -> DeploymentOutcome:
-            group = _split(owners[deployment_id])
-            return _stop_listed(deployment_id, group, creators.get(deployment_id), auto_rollback, caller)
+            group, creator = owners[deployment_id], creators.get(deployment_id)
+            return _stop_listed(deployment_id, group, creator, auto_rollback, caller)
 
         outcomes = list(pool.map(stop_one, owners))
     return list(reports.values()), outcomes
 
 
-def _stop_listed(
-    deployment_id: str,
-    group: tuple[str, str],
-    creator: str | None,
-    auto_rollback: bool | None,
-    caller: Caller,
-) -> DeploymentOutcome:
-    """Stop one deployment a fan-out listed in `group`, and say what became of it."""
-    outcome = DeploymentOutcome(
-        deploymentId=deployment_id,
-        outcome="skipped_rollback",
-        applicationName=group[0],
-        deploymentGroupName=group[1],
-    )
-    if creator == ROLLBACK_CREATOR:
-        outcome["statusMessage"] = "CodeDeploy started it to roll back a stopped deployment; left running"
-        _record("skipped_rollback", dict(outcome), caller, time.perf_counter())
-        return outcome
+def _allowed(reports: dict[Target, TargetReport], caller: Caller) -> list[Target]:
+    """The groups the allowlist admits; the others are reported as refused, never listed."""
+    config = settings.get()
+    for target in (target for target in reports if not config.allows(target)):
+        _mark_failed(
+            reports[target], DeploymentGroupNotAllowed(f"{target} is not in ALLOWED_DEPLOYMENT_GROUPS")
+        )
+        logger.warning("Target refused", extra={"target": str(target), **caller.details})
+    return [target for target in reports if config.allows(target)]
+
+
+def _owners(
+    allowed: list[Target], reports: dict[Target, TargetReport], pool: ThreadPoolExecutor
+) -> dict[str, Target]:
+    """Deployment id -> the first group it was listed in; each group's listing goes in its report."""
+    owners: dict[str, Target] = {}
+    for target, listed in zip(allowed, pool.map(_list_in_flight, allowed), strict=True):
+        if isinstance(listed, StopDeploymentError):
+            _mark_failed(reports[target], listed)
+            continue
+        reports[target]["inFlight"] = listed
+        for deployment_id in listed:
+            owners.setdefault(deployment_id, target)
+    return owners
+
+
+def _list_in_flight(target: Target) -> list[str] | StopDeploymentError:
     try:
-        result = stop_deployment(deployment_id, auto_rollback, caller, known_group=group)
-    except StopDeploymentError as exc:
-        outcome["outcome"] = "refused" if isinstance(exc, DeploymentGroupNotAllowed) else "failed"
-        _mark_failed(outcome, exc)
-        return outcome
-    outcome["outcome"] = result["outcome"]
-    outcome["status"] = result["status"]
-    outcome["statusMessage"] = result["statusMessage"]
-    outcome["autoRollbackEnabled"] = result["autoRollbackEnabled"]
-    return outcome
-
-
-def _split(target: str) -> tuple[str, str]:
-    application, group = target.split("/", 1)
-    return application, group
-
-
-def _list_in_flight(target: str) -> list[str] | StopDeploymentError:
-    try:
-        return codedeploy.list_in_flight(*_split(target))
+        return codedeploy.list_in_flight(target)
     except StopDeploymentError as exc:
         return exc
 
@@ -195,6 +180,33 @@ def _creators(deployment_ids: list[str]) -> dict[str, str]:
     except StopDeploymentError:
         # Not knowing who created them must not delay the stops: proceed (the failure is logged).
         return {}
+
+
+def _stop_listed(
+    deployment_id: str, group: Target, creator: str | None, auto_rollback: bool | None, caller: Caller
+) -> DeploymentOutcome:
+    """Stop one deployment a fan-out listed in `group`, and say what became of it."""
+    outcome = DeploymentOutcome(
+        deploymentId=deployment_id,
+        outcome="skipped_rollback",
+        applicationName=group.application,
+        deploymentGroupName=group.group,
+    )
+    if creator == ROLLBACK_CREATOR:
+        outcome["statusMessage"] = "CodeDeploy started it to roll back a stopped deployment; left running"
+        _record("skipped_rollback", dict(outcome), caller, time.perf_counter())
+        return outcome
+    try:
+        result = stop_deployment(deployment_id, auto_rollback, caller, group)
+    except StopDeploymentError as exc:
+        outcome["outcome"] = "refused" if isinstance(exc, DeploymentGroupNotAllowed) else "failed"
+        _mark_failed(outcome, exc)
+        return outcome
+    outcome["outcome"] = result["outcome"]
+    outcome["status"] = result["status"]
+    outcome["statusMessage"] = result["statusMessage"]
+    outcome["autoRollbackEnabled"] = result["autoRollbackEnabled"]
+    return outcome
 
 
 def _mark_failed(report: TargetReport | DeploymentOutcome, error: StopDeploymentError) -> None:
@@ -217,17 +229,7 @@ def _look_up(deployment_id: str, allows_every_group: bool) -> DeploymentStatus:
         ) from exc
 
 
-def describe_deployment(deployment_id: str) -> DeploymentStatus:
-    """Current status, application, group, creator and rollback information of one deployment."""
-    return codedeploy.get(deployment_id)
-
-
-def _recorded(result: StopResult, caller: Caller, started: float) -> StopResult:
-    _record(result["outcome"], dict(result), caller, started)
-    return result
-
-
-def _record(outcome: Outcome | str, fields: dict[str, Any], caller: Caller, started: float) -> None:
+def _record(outcome: Outcome, fields: dict[str, Any], caller: Caller, started: float) -> None:
     """One structured log line and one metric per deployment touched."""
     fields.update(
         outcome=outcome,

@@ -10,6 +10,7 @@ from fnmatch import fnmatchcase
 from typing import TypeVar
 
 from .errors import ConfigurationError
+from .target import Target
 
 T = TypeVar("T")
 
@@ -34,18 +35,14 @@ _BOOLEANS = {"true": True, "false": False}
 _ROLLBACK_DEFAULTS: dict[str, bool | None] = {**_BOOLEANS, "deployment-group": None}
 
 
-# CodeDeploy names: 1-100 characters of [A-Za-z0-9+=,.@_-]; a target is application/group.
-_TARGET = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,100}/[A-Za-z0-9+=,.@_-]{1,100}$")
-
-
 @dataclass(frozen=True)
 class Settings:
     default_auto_rollback: bool | None = True
     allowed_deployment_groups: tuple[str, ...] = ("*",)
     dry_run: bool = False
     tracing: bool = False
-    # Alarm name or glob -> the application/group targets it guards.
-    alarm_targets: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Alarm name or glob -> the deployment groups it guards.
+    alarm_targets: tuple[tuple[str, tuple[Target, ...]], ...] = ()
     alarm_targets_tag_key: str = "stop-deployment:targets"
     discover_alarm_targets: bool = False
     alarm_auto_rollback: bool | None = True
@@ -60,9 +57,8 @@ class Settings:
     def allows_every_group(self) -> bool:
         return self.allowed_deployment_groups == ("*",)
 
-    def allows(self, application: str, deployment_group: str) -> bool:
-        target = f"{application}/{deployment_group}"
-        return any(fnmatchcase(target, pattern) for pattern in self.allowed_deployment_groups)
+    def allows(self, target: Target) -> bool:
+        return any(fnmatchcase(str(target), pattern) for pattern in self.allowed_deployment_groups)
 
 
 def load(environ: Mapping[str, str]) -> Settings:
@@ -134,12 +130,7 @@ def _slack_ids(environ: Mapping[str, str], name: str) -> frozenset[str]:
     return ids
 
 
-def is_target(text: str) -> bool:
-    """Whether text names a deployment group as application/group."""
-    return bool(_TARGET.match(text))
-
-
-def _alarm_targets(raw: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _alarm_targets(raw: str) -> tuple[tuple[str, tuple[Target, ...]], ...]:
     example = '{"checkout-*": ["checkout/prod"]}'
     try:
         mapping = json.loads(raw) if raw.strip() else {}
@@ -148,10 +139,11 @@ def _alarm_targets(raw: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if not isinstance(mapping, dict):
         raise ConfigurationError(f"ALARM_TARGETS must be a JSON object like {example}")
     parsed = []
-    for alarm, targets in mapping.items():
-        if not isinstance(targets, list) or not all(isinstance(t, str) and is_target(t) for t in targets):
+    for alarm, names in mapping.items():
+        targets = [Target.parse(n) for n in names if isinstance(n, str)] if isinstance(names, list) else []
+        if not isinstance(names, list) or len(targets) != len(names) or None in targets:
             raise ConfigurationError(
                 f"ALARM_TARGETS[{alarm!r}] must list application/deploymentGroup names, e.g. {example}"
             )
-        parsed.append((alarm, tuple(targets)))
+        parsed.append((alarm, tuple(t for t in targets if t is not None)))
     return tuple(parsed)

@@ -1,13 +1,15 @@
-"""The request rules shared by every way in, and the direct path's validator.
+"""The request rules shared by every way in, and their validators.
 
-The rules live in one place: `models.StopRequest` (pydantic) is the source of truth and the HTTP API
-validates with it; `stop_request.schema.json` is generated from that model (`make schemas`, and a
-test checks it is current) and validates direct invocations without importing pydantic, which
-would add about 100 ms to the direct path's cold start.
+The rules live in one place: the pydantic models in `models.py` are the source of truth, and
+`request.schemas.json` is generated from them (`make schemas`; a test checks it is current). The
+function validates with those JSON Schemas, compiled once by fastjsonschema (the engine under
+Powertools' validator), and never imports pydantic: that would add about 100 ms to the cold start
+of every way in.
 """
 
 import functools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +19,11 @@ from .errors import InvalidRequest
 
 FIELDS = ("deploymentId", "autoRollbackEnabled")
 EXAMPLE_DEPLOYMENT_ID = "d-LGUMS25CC"
+EXAMPLE_REQUEST = f'{{"deploymentId": "{EXAMPLE_DEPLOYMENT_ID}", "autoRollbackEnabled": true}}'
 # Accepted as typed: surrounding whitespace and a lower-case suffix are normalised afterwards.
 DEPLOYMENT_ID_PATTERN = r"^[ \t\r\n]*d-[A-Za-z0-9]{9}[ \t\r\n]*$"
-SCHEMA_PATH = Path(__file__).with_name("stop_request.schema.json")
+_DEPLOYMENT_ID = re.compile(DEPLOYMENT_ID_PATTERN)
+SCHEMAS_PATH = Path(__file__).with_name("request.schemas.json")
 
 _FIELD_RULES = {
     "deploymentId": f"deploymentId must be d- followed by 9 letters or digits, e.g. {EXAMPLE_DEPLOYMENT_ID}",
@@ -34,6 +38,17 @@ def normalize_deployment_id(raw: str) -> str:
     return trimmed[:2] + trimmed[2:].upper()
 
 
+def is_deployment_id(text: str) -> bool:
+    return _DEPLOYMENT_ID.match(text) is not None
+
+
+def parse_deployment_id(raw: str) -> str:
+    """A deployment id as typed (in a path), normalised; InvalidRequest naming the rule."""
+    if not is_deployment_id(raw):
+        raise invalid_field("deploymentId")
+    return normalize_deployment_id(raw)
+
+
 def invalid_field(field: str, problem: str = "invalid") -> InvalidRequest:
     """The one wording of a field error, whichever validator found it."""
     if problem == "missing":
@@ -43,33 +58,25 @@ def invalid_field(field: str, problem: str = "invalid") -> InvalidRequest:
     return InvalidRequest(_FIELD_RULES[field])
 
 
-def parse_stop_request(payload: object) -> tuple[str, bool | None]:
-    """Validate a StopDeployment-shaped payload; returns (normalised deployment id, rollback flag or None)."""
-    if not isinstance(payload, dict):
-        raise InvalidRequest(
-            f'the request must be a JSON object like {{"deploymentId": "{EXAMPLE_DEPLOYMENT_ID}"}}'
-        )
-    try:
-        _validator()(payload)
-    except fastjsonschema.JsonSchemaValueException as exc:
-        raise _schema_error(exc, payload) from None
-    return normalize_deployment_id(payload["deploymentId"]), payload.get("autoRollbackEnabled")
+def parse_stop_request(payload: object, what: str = "the request") -> tuple[str, bool | None]:
+    """Validate StopDeployment's request shape; returns (normalised deployment id, rollback flag or None)."""
+    request = _validated("StopRequest", payload, what)
+    return normalize_deployment_id(request["deploymentId"]), request.get("autoRollbackEnabled")
 
 
-@functools.cache
-def _validator() -> Any:
-    return fastjsonschema.compile(json.loads(SCHEMA_PATH.read_text()))
+def parse_stop_options(payload: object) -> tuple[str | None, bool | None]:
+    """Validate the optional body of POST /deployments/{id}/stop; returns (its id if any, rollback flag)."""
+    options = _validated("StopOptions", payload, "the request body")
+    deployment_id = options.get("deploymentId")
+    rollback = options.get("autoRollbackEnabled")
+    return (None if deployment_id is None else normalize_deployment_id(deployment_id)), rollback
 
 
 _compiled: dict[str, Any] = {}
 
 
 def check(what: str, schema: dict[str, Any], data: Any) -> None:
-    """Validate data against a JSON Schema, compiled once per process (compiling costs ~1 ms).
-
-    fastjsonschema is the engine of Powertools' validation utility, whose validate() would compile
-    the schema again on every call.
-    """
+    """Validate an event's shape against a JSON Schema, compiled once per process (~1 ms each)."""
     if what not in _compiled:
         _compiled[what] = fastjsonschema.compile(schema)
     try:
@@ -78,7 +85,22 @@ def check(what: str, schema: dict[str, Any], data: Any) -> None:
         raise InvalidRequest(f"not a valid {what}: {exc.message.replace('data', 'event', 1)}") from None
 
 
-def _schema_error(exc: fastjsonschema.JsonSchemaValueException, payload: dict[str, Any]) -> InvalidRequest:
+def _validated(model: str, payload: object, what: str) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise InvalidRequest(f"{what} must be a JSON object like {EXAMPLE_REQUEST}")
+    try:
+        _request_validator(model)(payload)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        raise _field_error(exc, payload) from None
+    return payload
+
+
+@functools.cache
+def _request_validator(model: str) -> Any:
+    return fastjsonschema.compile(json.loads(SCHEMAS_PATH.read_text())[model])
+
+
+def _field_error(exc: fastjsonschema.JsonSchemaValueException, payload: dict[str, Any]) -> InvalidRequest:
     if exc.rule == "required":
         missing = next(field for field in FIELDS if field not in payload)
         return invalid_field(missing, "missing")

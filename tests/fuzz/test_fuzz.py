@@ -4,7 +4,7 @@ Whatever arrives, a caller can rely on the same few things: a direct invocation 
 one of our errors; an HTTP caller gets a status with our `{"error", "message"}` body and never a 5xx
 while CodeDeploy is healthy; a malformed alarm event raises InvalidRequest; an unsigned Slack request
 gets 401. And bad input never reaches CodeDeploy. The oracles are the function's own rules
-(`validation.parse_stop_request`, `triggers.slack.parse_request`), so these tests check that every way
+(`validation.parse_stop_request`, `triggers.slack.command.parse`), so these tests check that every way
 in applies them before anything is called, and that nothing else escapes on the way.
 
 The minimal failing inputs found so far are pinned with `@example`, so they replay on every run.
@@ -32,13 +32,13 @@ from hypothesis import event as tally
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
-from local import codedeploy as local_codedeploy
+from local import fake_codedeploy as local_codedeploy
 from local.slack import TEST_SIGNING_SECRET
+from local.world import COMPLETED_ID, IN_FLIGHT_ID, load_event
 from stop_deployment import errors
 from stop_deployment.handler import lambda_handler
-from stop_deployment.triggers import slack as slack_trigger
+from stop_deployment.triggers.slack import command as slack_command
 from stop_deployment.validation import parse_stop_request
-from tests.conftest import COMPLETED_ID, IN_FLIGHT_ID, load_event
 
 QUEUED_ID = "d-CHK0UT002"  # checkout/prod, Queued
 OTHER_TEAM_ID = "d-PAYM3NTS1"  # payments/prod, InProgress: no alarm or command here may touch it
@@ -976,15 +976,17 @@ def slack_reply(response: Any) -> dict[str, Any]:
     return message
 
 
-def allowed_calls(body: str) -> tuple[str, Any] | None:
+def allowed_calls(
+    body: str,
+) -> slack_command.StopDeployment | slack_command.StopGroup | slack_command.Status | None:
     """The oracle: what the command may touch (None: nothing at all)."""
     form = dict(parse_qsl(body, keep_blank_values=True))
     if not all(SLACK_ID.fullmatch(form.get(name, "")) for name in ("team_id", "channel_id", "user_id")):
         return None
-    request = slack_trigger.parse_request(form.get("text", ""))
-    if request.action == "help":
+    asked = slack_command.parse(form.get("text", ""))
+    if isinstance(asked, slack_command.Help):
         return None
-    return request.action, request.subject
+    return asked
 
 
 @fuzz(500)
@@ -1005,18 +1007,17 @@ def test_given_a_signed_slash_command_with_any_form_when_handled_then_a_slack_re
         assert calls() == [], "a command that asked for nothing reached CodeDeploy"
         assert message["response_type"] == "ephemeral"
         return
-    action, subject = allowed
-    if action == "status":
+    if isinstance(allowed, slack_command.Status):
         assert stopped() == []
         assert message["response_type"] == "ephemeral"
-    elif subject.startswith("d-"):
-        assert set(stopped()) <= {subject}
-        flag = slack_trigger.parse_request(dict(parse_qsl(body)).get("text", "")).auto_rollback
+    elif isinstance(allowed, slack_command.StopDeployment):
+        assert set(stopped()) <= {allowed.deployment_id}
+        flag = allowed.auto_rollback
         sent = {params["autoRollbackEnabled"] for op, params in calls() if op == "StopDeployment"}
         assert sent <= {True if flag is None else flag}, f"asked for rollback {flag}, sent {sent}"
     else:
         in_group = {"checkout/prod": {IN_FLIGHT_ID, QUEUED_ID}, "payments/prod": {OTHER_TEAM_ID}}
-        assert set(stopped()) <= in_group.get(subject, set())
+        assert set(stopped()) <= in_group.get(str(allowed.target), set())
 
 
 FORGERIES = [

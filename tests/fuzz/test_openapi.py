@@ -21,9 +21,9 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-from local import codedeploy as local_codedeploy  # noqa: E402
+from local import fake_codedeploy as local_codedeploy  # noqa: E402
 from local.serve import app  # noqa: E402
-from tests.conftest import IN_FLIGHT_ID  # noqa: E402
+from local.world import IN_FLIGHT_ID  # noqa: E402
 
 OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]

@@ -6,48 +6,35 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from local import aws
-from local import codedeploy as local_codedeploy
+from local import fake_codedeploy
+from local.world import (
+    ALARM,
+    COMPLETED_ID,
+    IN_FLIGHT_ID,
+    OTHER_TEAM_ID,
+    QUEUED_ID,
+    load_event,
+    seed_alarm,
+    status_of,
+)
 from stop_deployment import cloudwatch, errors
 from stop_deployment.handler import lambda_handler
-from tests.conftest import COMPLETED_ID, IN_FLIGHT_ID, load_event, log_lines
+from tests.logs import log_lines
 
-ALARM = "kill-switch-checkout-5xx"
-QUEUED_ID = "d-CHK0UT002"
-OTHER_TEAM_ID = "d-PAYM3NTS1"
 CONFIG_TARGETS = json.dumps({"kill-switch-checkout-*": ["checkout/prod"]})
-
-
-@pytest.fixture
-def groups(seeded: Any) -> Any:
-    """checkout/prod: d-LGUMS25CC InProgress, d-CHK0UT002 Queued, d-C0MPLETED Succeeded;
-    payments/prod: d-PAYM3NTS1 InProgress."""
-    local_codedeploy.create_deployment(seeded, "checkout", "prod", status="Queued", deployment_id=QUEUED_ID)
-    local_codedeploy.create_deployment(seeded, "payments", "prod", deployment_id=OTHER_TEAM_ID)
-    local_codedeploy.clear_calls()
-    return seeded
-
-
-def status(client: Any, deployment_id: str) -> str:
-    return str(client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"])
 
 
 def stopped_ids() -> list[str]:
     return sorted(
-        c.params["deploymentId"] for c in local_codedeploy.calls() if c.operation == "StopDeployment"
+        c.params["deploymentId"] for c in fake_codedeploy.calls() if c.operation == "StopDeployment"
     )
-
-
-def tag_alarm(value: str) -> None:
-    """Create the alarm in the local CloudWatch with the targets tag (same ARN as the events/ files)."""
-    aws.create_alarm(ALARM, value)
 
 
 @pytest.mark.parametrize(
     "event_file", ["alarm-eventbridge.json", "alarm-lambda-action.json", "alarm-sns.json"]
 )
 def test_alarm_stops_every_deployment_in_flight_in_its_group_and_nothing_else(
-    groups: Any, lambda_context: Any, configure: Any, event_file: str, capsys: pytest.CaptureFixture[str]
+    deployments: Any, lambda_context: Any, configure: Any, event_file: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     configure(ALARM_TARGETS=CONFIG_TARGETS)
 
@@ -57,8 +44,8 @@ def test_alarm_stops_every_deployment_in_flight_in_its_group_and_nothing_else(
     assert summary["alarm"]["name"] == ALARM
     assert summary["counts"] == {"stop_requested": 2}
     assert stopped_ids() == sorted([IN_FLIGHT_ID, QUEUED_ID])
-    assert status(groups, IN_FLIGHT_ID) == status(groups, QUEUED_ID) == "Stopped"
-    assert status(groups, OTHER_TEAM_ID) == "InProgress"
+    assert status_of(IN_FLIGHT_ID) == status_of(QUEUED_ID) == "Stopped"
+    assert status_of(OTHER_TEAM_ID) == "InProgress"
     assert summary["targets"] == [
         {"target": "checkout/prod", "sources": ["config"], "inFlight": summary["targets"][0]["inFlight"]}
     ]
@@ -73,25 +60,25 @@ def test_alarm_stops_every_deployment_in_flight_in_its_group_and_nothing_else(
 
 
 def test_alarm_back_to_ok_is_ignored_without_calling_codedeploy(
-    groups: Any, lambda_context: Any, configure: Any
+    deployments: Any, lambda_context: Any, configure: Any
 ) -> None:
     configure(ALARM_TARGETS=CONFIG_TARGETS)
 
     summary = lambda_handler(load_event("alarm-eventbridge-ok.json"), lambda_context)
 
     assert summary["outcome"] == "ignored"
-    assert local_codedeploy.calls() == []
+    assert fake_codedeploy.calls() == []
 
 
-def test_composite_alarm_uses_the_tags_its_event_carries(groups: Any, lambda_context: Any) -> None:
+def test_composite_alarm_uses_the_tags_its_event_carries(deployments: Any, lambda_context: Any) -> None:
     summary = lambda_handler(load_event("alarm-eventbridge-composite.json"), lambda_context)
 
     assert summary["targets"][0]["sources"] == ["tags"]
     assert stopped_ids() == sorted([IN_FLIGHT_ID, QUEUED_ID])
 
 
-def test_alarm_tags_are_looked_up_when_the_event_has_none(groups: Any, lambda_context: Any) -> None:
-    tag_alarm("checkout/prod payments/prod")
+def test_alarm_tags_are_looked_up_when_the_event_has_none(deployments: Any, lambda_context: Any) -> None:
+    seed_alarm("checkout/prod payments/prod")
 
     summary = lambda_handler(load_event("alarm-lambda-action.json"), lambda_context)
 
@@ -100,7 +87,7 @@ def test_alarm_tags_are_looked_up_when_the_event_has_none(groups: Any, lambda_co
 
 
 def test_a_failed_tag_lookup_is_logged_and_configuration_still_applies(
-    groups: Any, lambda_context: Any, configure: Any, capsys: pytest.CaptureFixture[str]
+    deployments: Any, lambda_context: Any, configure: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     configure(ALARM_TARGETS=CONFIG_TARGETS)
     with Stubber(cloudwatch.client()) as stubber:
@@ -116,22 +103,22 @@ def test_a_failed_tag_lookup_is_logged_and_configuration_still_applies(
 
 
 def test_discovery_finds_groups_that_list_the_alarm_across_pages(
-    groups: Any, lambda_context: Any, configure: Any
+    deployments: Any, lambda_context: Any, configure: Any
 ) -> None:
     for application in ("a1", "a2", "a3"):
-        groups.create_application(applicationName=application)
+        deployments.create_application(applicationName=application)
         for group in ("g1", "g2", "g3"):
-            groups.create_deployment_group(
+            deployments.create_deployment_group(
                 applicationName=application,
                 deploymentGroupName=group,
-                serviceRoleArn=local_codedeploy.DUMMY_SERVICE_ROLE_ARN,
+                serviceRoleArn=fake_codedeploy.DUMMY_SERVICE_ROLE_ARN,
                 alarmConfiguration={
                     "enabled": True,
                     "alarms": [{"name": ALARM if group == "g2" else "other"}],
                 },
             )
-    deployed = local_codedeploy.create_deployment(groups, "a3", "g2")
-    local_codedeploy.set_list_page_size(2)  # applications, groups and deployments all take several pages
+    deployed = fake_codedeploy.create_deployment(deployments, "a3", "g2")
+    fake_codedeploy.set_list_page_size(2)  # applications, groups and deployments all take several pages
     configure(DISCOVER_ALARM_TARGETS="true")
 
     summary = lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)
@@ -144,9 +131,9 @@ def test_discovery_finds_groups_that_list_the_alarm_across_pages(
     assert stopped_ids() == [deployed]
 
 
-def test_sources_are_united_without_duplicates(groups: Any, lambda_context: Any, configure: Any) -> None:
+def test_sources_are_united_without_duplicates(deployments: Any, lambda_context: Any, configure: Any) -> None:
     configure(ALARM_TARGETS=json.dumps({ALARM: ["checkout/prod"], "kill-switch-*": ["checkout/prod"]}))
-    tag_alarm("checkout/prod")
+    seed_alarm("checkout/prod")
 
     summary = lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)
 
@@ -157,11 +144,11 @@ def test_sources_are_united_without_duplicates(groups: Any, lambda_context: Any,
 
 
 def test_a_deployment_in_two_targets_is_stopped_once(
-    groups: Any, lambda_context: Any, configure: Any
+    deployments: Any, lambda_context: Any, configure: Any
 ) -> None:
     # Two alarm-target globs naming the same group, and every page of a one-item page size.
     configure(ALARM_TARGETS=json.dumps({"kill-switch-*": ["checkout/prod", "checkout/prod"]}))
-    local_codedeploy.set_list_page_size(1)
+    fake_codedeploy.set_list_page_size(1)
 
     summary = lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)
 
@@ -169,11 +156,11 @@ def test_a_deployment_in_two_targets_is_stopped_once(
     assert stopped_ids() == sorted([IN_FLIGHT_ID, QUEUED_ID])
 
 
-@pytest.mark.parametrize("active", local_codedeploy.ACTIVE_STATUSES)
+@pytest.mark.parametrize("active", fake_codedeploy.ACTIVE_STATUSES)
 def test_every_in_flight_status_is_stopped(
     seeded: Any, lambda_context: Any, configure: Any, active: str
 ) -> None:
-    local_codedeploy.set_status(IN_FLIGHT_ID, active)
+    fake_codedeploy.set_status(IN_FLIGHT_ID, active)
     configure(ALARM_TARGETS=CONFIG_TARGETS)
 
     lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)
@@ -181,22 +168,22 @@ def test_every_in_flight_status_is_stopped(
     assert stopped_ids() == [IN_FLIGHT_ID]
 
 
-@pytest.mark.parametrize("terminal", local_codedeploy.TERMINAL_STATUSES)
+@pytest.mark.parametrize("terminal", fake_codedeploy.TERMINAL_STATUSES)
 def test_finished_deployments_are_not_touched(
     seeded: Any, lambda_context: Any, configure: Any, terminal: str
 ) -> None:
-    local_codedeploy.set_status(IN_FLIGHT_ID, terminal)
+    fake_codedeploy.set_status(IN_FLIGHT_ID, terminal)
     configure(ALARM_TARGETS=CONFIG_TARGETS)
 
     summary = lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)
 
     assert summary["outcome"] == "nothing_in_flight"
     assert stopped_ids() == []
-    assert status(seeded, COMPLETED_ID) == "Succeeded"
+    assert status_of(COMPLETED_ID) == "Succeeded"
 
 
 def test_no_targets_is_a_warning_and_a_success(
-    groups: Any, lambda_context: Any, capsys: pytest.CaptureFixture[str]
+    deployments: Any, lambda_context: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     summary = lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)
 
@@ -206,7 +193,7 @@ def test_no_targets_is_a_warning_and_a_success(
 
 
 def test_a_target_outside_the_allowlist_is_refused_and_never_listed(
-    groups: Any, lambda_context: Any, configure: Any
+    deployments: Any, lambda_context: Any, configure: Any
 ) -> None:
     configure(
         ALARM_TARGETS=json.dumps({"kill-switch-*": ["checkout/prod", "payments/prod"]}),
@@ -219,24 +206,24 @@ def test_a_target_outside_the_allowlist_is_refused_and_never_listed(
     assert refused == {"checkout/prod": "DeploymentGroupNotAllowed", "payments/prod": None}
     assert stopped_ids() == [OTHER_TEAM_ID]
     listed = [
-        c.params["deploymentGroupName"] for c in local_codedeploy.calls() if c.operation == "ListDeployments"
+        c.params["deploymentGroupName"] for c in fake_codedeploy.calls() if c.operation == "ListDeployments"
     ]
     assert listed == ["prod"]  # payments/prod only
-    assert status(groups, IN_FLIGHT_ID) == "InProgress"
+    assert status_of(IN_FLIGHT_ID) == "InProgress"
 
 
-def test_dry_run_lists_but_stops_nothing(groups: Any, lambda_context: Any, configure: Any) -> None:
+def test_dry_run_lists_but_stops_nothing(deployments: Any, lambda_context: Any, configure: Any) -> None:
     configure(ALARM_TARGETS=CONFIG_TARGETS, DRY_RUN="true")
 
     summary = lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)
 
     assert summary["counts"] == {"dry_run": 2}
     assert stopped_ids() == []
-    assert status(groups, IN_FLIGHT_ID) == "InProgress"
+    assert status_of(IN_FLIGHT_ID) == "InProgress"
 
 
 def test_alarm_rollback_flag_follows_alarm_auto_rollback(
-    groups: Any, lambda_context: Any, configure: Any
+    deployments: Any, lambda_context: Any, configure: Any
 ) -> None:
     configure(ALARM_TARGETS=CONFIG_TARGETS, ALARM_AUTO_ROLLBACK="false", DEFAULT_AUTO_ROLLBACK="true")
 
@@ -244,17 +231,17 @@ def test_alarm_rollback_flag_follows_alarm_auto_rollback(
 
     sent = {
         c.params.get("autoRollbackEnabled")
-        for c in local_codedeploy.calls()
+        for c in fake_codedeploy.calls()
         if c.operation == "StopDeployment"
     }
     assert sent == {False}
 
 
 def test_partial_failure_stops_the_others_then_raises_naming_the_throttled_one(
-    groups: Any, lambda_context: Any, configure: Any
+    deployments: Any, lambda_context: Any, configure: Any
 ) -> None:
     configure(ALARM_TARGETS=json.dumps({"kill-switch-*": ["checkout/prod", "payments/prod"]}))
-    local_codedeploy.inject_error(
+    fake_codedeploy.inject_error(
         "StopDeployment", "ThrottlingException", times=-1, match={"deploymentId": QUEUED_ID}
     )
 
@@ -262,21 +249,21 @@ def test_partial_failure_stops_the_others_then_raises_naming_the_throttled_one(
         lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)
 
     assert IN_FLIGHT_ID not in str(raised.value)
-    assert status(groups, IN_FLIGHT_ID) == status(groups, OTHER_TEAM_ID) == "Stopped"
-    assert status(groups, QUEUED_ID) == "Queued"
+    assert status_of(IN_FLIGHT_ID) == status_of(OTHER_TEAM_ID) == "Stopped"
+    assert status_of(QUEUED_ID) == "Queued"
     attempts = [
         c
-        for c in local_codedeploy.calls()
+        for c in fake_codedeploy.calls()
         if c.operation == "StopDeployment" and c.params.get("deploymentId") == QUEUED_ID
     ]
     assert len(attempts) == 3  # the client's retries were exhausted first
 
 
 def test_a_target_whose_listing_is_throttled_does_not_block_the_others(
-    groups: Any, lambda_context: Any, configure: Any
+    deployments: Any, lambda_context: Any, configure: Any
 ) -> None:
     configure(ALARM_TARGETS=json.dumps({"kill-switch-*": ["checkout/prod", "payments/prod"]}))
-    local_codedeploy.inject_error(
+    fake_codedeploy.inject_error(
         "ListDeployments", "ThrottlingException", times=-1, match={"applicationName": "checkout"}
     )
 
@@ -287,10 +274,10 @@ def test_a_target_whose_listing_is_throttled_does_not_block_the_others(
 
 
 def test_a_non_retryable_failure_is_reported_not_raised(
-    groups: Any, lambda_context: Any, configure: Any
+    deployments: Any, lambda_context: Any, configure: Any
 ) -> None:
     configure(ALARM_TARGETS=CONFIG_TARGETS)
-    local_codedeploy.inject_error(
+    fake_codedeploy.inject_error(
         "StopDeployment", "UnsupportedActionForDeploymentTypeException", match={"deploymentId": QUEUED_ID}
     )
 
@@ -306,10 +293,10 @@ def test_a_non_retryable_failure_is_reported_not_raised(
 
 
 def test_a_deployment_that_completes_meanwhile_is_a_success(
-    groups: Any, lambda_context: Any, configure: Any
+    deployments: Any, lambda_context: Any, configure: Any
 ) -> None:
     configure(ALARM_TARGETS=CONFIG_TARGETS)
-    local_codedeploy.inject_error(
+    fake_codedeploy.inject_error(
         "StopDeployment", "DeploymentAlreadyCompletedException", match={"deploymentId": QUEUED_ID}
     )
 
@@ -318,19 +305,19 @@ def test_a_deployment_that_completes_meanwhile_is_a_success(
     assert summary["counts"] == {"stop_requested": 1, "already_completed": 1}
 
 
-def test_rollback_deployments_are_left_running(groups: Any, lambda_context: Any, configure: Any) -> None:
+def test_rollback_deployments_are_left_running(deployments: Any, lambda_context: Any, configure: Any) -> None:
     # CodeDeploy started QUEUED_ID to roll back an earlier stop; stopping it would make things worse.
-    local_codedeploy.backend().deployments[QUEUED_ID].creator = "codeDeployRollback"
+    fake_codedeploy.backend().deployments[QUEUED_ID].creator = "codeDeployRollback"
     configure(ALARM_TARGETS=CONFIG_TARGETS)
 
     summary = lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)
 
     assert summary["counts"] == {"stop_requested": 1, "skipped_rollback": 1}
     assert stopped_ids() == [IN_FLIGHT_ID]
-    assert status(groups, QUEUED_ID) == "Queued"
+    assert status_of(QUEUED_ID) == "Queued"
 
 
-def test_a_duplicate_delivery_is_harmless(groups: Any, lambda_context: Any, configure: Any) -> None:
+def test_a_duplicate_delivery_is_harmless(deployments: Any, lambda_context: Any, configure: Any) -> None:
     configure(ALARM_TARGETS=CONFIG_TARGETS)
     event = load_event("alarm-eventbridge.json")
 
@@ -353,7 +340,7 @@ def test_a_duplicate_delivery_is_harmless(groups: Any, lambda_context: Any, conf
     ],
 )
 def test_malformed_alarm_events_are_refused_without_calls(
-    groups: Any, lambda_context: Any, configure: Any, event_file: str, breaks: Any, message: str
+    deployments: Any, lambda_context: Any, configure: Any, event_file: str, breaks: Any, message: str
 ) -> None:
     configure(ALARM_TARGETS=CONFIG_TARGETS)
     event = load_event(event_file)
@@ -362,11 +349,11 @@ def test_malformed_alarm_events_are_refused_without_calls(
     with pytest.raises(errors.InvalidRequest, match=message):
         lambda_handler(event, lambda_context)
 
-    assert local_codedeploy.calls() == []
+    assert fake_codedeploy.calls() == []
 
 
 def test_stop_deployment_request_event_stops_that_deployment(
-    groups: Any, lambda_context: Any, capsys: pytest.CaptureFixture[str]
+    deployments: Any, lambda_context: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     result = lambda_handler(load_event("eventbridge-stop-request.json"), lambda_context)
 
@@ -380,7 +367,7 @@ def test_stop_deployment_request_event_stops_that_deployment(
 
 
 def test_stop_deployment_request_for_a_finished_deployment_is_a_success(
-    groups: Any, lambda_context: Any
+    deployments: Any, lambda_context: Any
 ) -> None:
     event = load_event("eventbridge-stop-request.json")
     event["detail"]["deploymentId"] = COMPLETED_ID
@@ -395,7 +382,7 @@ def test_stop_deployment_request_for_a_finished_deployment_is_a_success(
     [{"deploymentId": "nope"}, {"deploymentId": IN_FLIGHT_ID, "autoRollbackEnabled": "true"}, None, []],
 )
 def test_stop_deployment_request_is_validated_like_a_direct_invocation(
-    groups: Any, lambda_context: Any, detail: Any
+    deployments: Any, lambda_context: Any, detail: Any
 ) -> None:
     event = load_event("eventbridge-stop-request.json")
     event["detail"] = detail
@@ -403,10 +390,10 @@ def test_stop_deployment_request_is_validated_like_a_direct_invocation(
     with pytest.raises(errors.InvalidRequest):
         lambda_handler(event, lambda_context)
 
-    assert local_codedeploy.calls() == []
+    assert fake_codedeploy.calls() == []
 
 
-def test_other_eventbridge_events_are_refused(groups: Any, lambda_context: Any) -> None:
+def test_other_eventbridge_events_are_refused(deployments: Any, lambda_context: Any) -> None:
     event = load_event("eventbridge-stop-request.json")
     event["detail-type"] = "EC2 Instance State-change Notification"
 
@@ -415,11 +402,11 @@ def test_other_eventbridge_events_are_refused(groups: Any, lambda_context: Any) 
 
 
 def test_a_target_naming_a_missing_application_is_reported_not_retried(
-    groups: Any, lambda_context: Any, configure: Any
+    deployments: Any, lambda_context: Any, configure: Any
 ) -> None:
     # Real CodeDeploy answers ListDeployments so; moto would list nothing, hence the injection.
     configure(ALARM_TARGETS=json.dumps({"kill-switch-*": ["checkout/prod", "gone/prod"]}))
-    local_codedeploy.inject_error(
+    fake_codedeploy.inject_error(
         "ListDeployments", "ApplicationDoesNotExistException", match={"applicationName": "gone"}
     )
 

@@ -4,18 +4,15 @@ from typing import Any
 
 import pytest
 
-from local import codedeploy as local_codedeploy
+from local import fake_codedeploy
+from local.world import COMPLETED_ID, IN_FLIGHT_ID, load_event, status_of
 from stop_deployment import errors
 from stop_deployment.handler import lambda_handler
-from tests.conftest import COMPLETED_ID, IN_FLIGHT_ID, load_event, log_lines, metric_blobs
+from tests.logs import log_lines, metric_blobs
 
 
 def stop_calls() -> list[dict[str, Any]]:
-    return [call.params for call in local_codedeploy.calls() if call.operation == "StopDeployment"]
-
-
-def status_of(client: Any, deployment_id: str) -> str:
-    return str(client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"])
+    return [call.params for call in fake_codedeploy.calls() if call.operation == "StopDeployment"]
 
 
 def test_stop_in_flight_deployment_stops_it_with_rollback_by_default(
@@ -31,7 +28,7 @@ def test_stop_in_flight_deployment_stops_it_with_rollback_by_default(
         "outcome": "stop_requested",
     }
     assert stop_calls() == [{"deploymentId": IN_FLIGHT_ID, "autoRollbackEnabled": True}]
-    assert status_of(seeded, IN_FLIGHT_ID) == "Stopped"
+    assert status_of(IN_FLIGHT_ID) == "Stopped"
 
 
 def test_stop_sends_explicit_false_rollback_flag(seeded: Any, lambda_context: Any) -> None:
@@ -73,14 +70,14 @@ def test_already_completed_deployment_raises_deployment_already_completed(
     with pytest.raises(errors.DeploymentAlreadyCompleted, match="had already completed"):
         lambda_handler(load_event("direct-stop-already-completed.json"), lambda_context)
 
-    assert status_of(seeded, COMPLETED_ID) == "Succeeded"
+    assert status_of(COMPLETED_ID) == "Succeeded"
 
 
 def test_invalid_request_raises_invalid_request_and_calls_nothing(seeded: Any, lambda_context: Any) -> None:
     with pytest.raises(errors.InvalidRequest, match="deploymentId must be d- followed by 9"):
         lambda_handler(load_event("direct-invalid.json"), lambda_context)
 
-    assert local_codedeploy.calls() == []
+    assert fake_codedeploy.calls() == []
 
 
 @pytest.mark.parametrize(
@@ -108,7 +105,7 @@ def test_each_validation_rule_names_the_field(
     with pytest.raises(errors.InvalidRequest, match=message):
         lambda_handler(payload, lambda_context)
 
-    assert local_codedeploy.calls() == []
+    assert fake_codedeploy.calls() == []
 
 
 def test_allowlist_refuses_a_group_outside_it_without_stopping(
@@ -119,8 +116,8 @@ def test_allowlist_refuses_a_group_outside_it_without_stopping(
     with pytest.raises(errors.DeploymentGroupNotAllowed, match="checkout/prod"):
         lambda_handler(load_event("direct-stop.json"), lambda_context)
 
-    assert [call.operation for call in local_codedeploy.calls()] == ["GetDeployment"]
-    assert status_of(seeded, IN_FLIGHT_ID) == "InProgress"
+    assert [call.operation for call in fake_codedeploy.calls()] == ["GetDeployment"]
+    assert status_of(IN_FLIGHT_ID) == "InProgress"
     (line,) = [line for line in log_lines(capsys.readouterr().out) if line["message"] == "deployment stop"]
     assert line["outcome"] == "refused"
     assert line["error"] == "DeploymentGroupNotAllowed"
@@ -133,9 +130,9 @@ def test_allowlist_match_looks_up_then_stops_and_reports_the_group(
 
     result = lambda_handler(load_event("direct-stop.json"), lambda_context)
 
-    assert [call.operation for call in local_codedeploy.calls()] == ["GetDeployment", "StopDeployment"]
+    assert [call.operation for call in fake_codedeploy.calls()] == ["GetDeployment", "StopDeployment"]
     assert (result["applicationName"], result["deploymentGroupName"]) == ("checkout", "prod")
-    assert status_of(seeded, IN_FLIGHT_ID) == "Stopped"
+    assert status_of(IN_FLIGHT_ID) == "Stopped"
 
 
 def test_dry_run_reports_what_would_stop_without_calling_stop_deployment(
@@ -149,7 +146,7 @@ def test_dry_run_reports_what_would_stop_without_calling_stop_deployment(
     assert result["status"] is None
     assert "InProgress" in result["statusMessage"]
     assert stop_calls() == []
-    assert status_of(seeded, IN_FLIGHT_ID) == "InProgress"
+    assert status_of(IN_FLIGHT_ID) == "InProgress"
 
 
 def test_one_structured_log_line_and_metric_per_stop(
@@ -191,7 +188,7 @@ def test_codedeploy_errors_raise_the_domain_error_named_for_them(
     error: type[Exception],
     attempts: int,
 ) -> None:
-    local_codedeploy.inject_error("StopDeployment", code, http_status=http_status, times=-1)
+    fake_codedeploy.inject_error("StopDeployment", code, http_status=http_status, times=-1)
 
     with pytest.raises(error) as raised:
         lambda_handler(load_event("direct-stop.json"), lambda_context)
@@ -211,7 +208,7 @@ def test_lookup_denied_by_iam_under_an_allowlist_is_a_refusal_not_an_outage(
 ) -> None:
     # The template scopes GetDeployment to the allowed groups, so IAM denies the lookup of others.
     configure(ALLOWED_DEPLOYMENT_GROUPS="payments/*")
-    local_codedeploy.inject_error("GetDeployment", "AccessDeniedException", times=-1)
+    fake_codedeploy.inject_error("GetDeployment", "AccessDeniedException", times=-1)
 
     with pytest.raises(errors.DeploymentGroupNotAllowed):
         lambda_handler(load_event("direct-stop.json"), lambda_context)

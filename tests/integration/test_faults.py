@@ -1,6 +1,6 @@
 """Faults: CodeDeploy throttling, 5xx, slowness, refused connections and denials, via lambda_handler.
 
-The local CodeDeploy (local/codedeploy.py) fails on request (inject_error) and answers slowly
+The local CodeDeploy (local/fake_codedeploy/) fails on request (inject_error) and answers slowly
 (set_latency). A read timeout or a refused connection needs a real socket (mock_aws, in-process,
 never times out), so those tests run it as a server on 127.0.0.1 with short timeouts.
 
@@ -23,22 +23,19 @@ from botocore.config import Config
 from botocore.retries.standard import ExponentialBackoff
 from cfnlint.decode import decode  # type: ignore[import-untyped]
 
-from local import codedeploy as local_codedeploy
-from stop_deployment import cloudwatch, codedeploy, errors
+from local import fake_codedeploy
+from local.world import IN_FLIGHT_ID, OTHER_TEAM_ID, QUEUED_ID, load_event, status_of
+from stop_deployment import clients, cloudwatch, codedeploy, errors
 from stop_deployment.handler import lambda_handler
-from tests.conftest import IN_FLIGHT_ID, load_event, log_lines
+from tests.logs import log_lines
 
 TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "template.yaml"
-QUEUED_ID = "d-CHK0UT002"
-OTHER_TEAM_ID = "d-PAYM3NTS1"
 BOTH_TEAMS = json.dumps({"kill-switch-*": ["checkout/prod", "payments/prod"]})
 
 # The function's client configuration with timeouts short enough for a test; everything else (the
 # retry mode and attempts) is the real one.
 FAST_TIMEOUT_SECONDS = 0.25
-FAST = codedeploy.CONFIG.merge(
-    Config(connect_timeout=FAST_TIMEOUT_SECONDS, read_timeout=FAST_TIMEOUT_SECONDS)
-)
+FAST = clients.CONFIG.merge(Config(connect_timeout=FAST_TIMEOUT_SECONDS, read_timeout=FAST_TIMEOUT_SECONDS))
 SLOW_ANSWER_SECONDS = FAST_TIMEOUT_SECONDS + 0.5  # the local CodeDeploy's delay: past the read timeout
 # What a test may spend beyond the computed bound: the handler itself, thread scheduling, a busy CI.
 OVERHEAD_SECONDS = 0.5
@@ -80,13 +77,9 @@ def attempts(operation: str, **params: str) -> int:
     """How many requests of this operation (with these parameters) reached the local CodeDeploy."""
     return sum(
         1
-        for call in local_codedeploy.calls()
+        for call in fake_codedeploy.calls()
         if call.operation == operation and all(call.params.get(k) == v for k, v in params.items())
     )
-
-
-def status_of(client: Any, deployment_id: str) -> str:
-    return str(client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"])
 
 
 def body_of(response: dict[str, Any]) -> Any:
@@ -122,14 +115,11 @@ def backoffs(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 @pytest.fixture
-def two_teams(seeded: Any, configure: Any) -> Any:
+def two_teams(deployments: Any, configure: Any) -> Any:
     """The alarm guards checkout/prod (d-LGUMS25CC InProgress, d-CHK0UT002 Queued, d-C0MPLETED done)
     and payments/prod (d-PAYM3NTS1 InProgress)."""
-    local_codedeploy.create_deployment(seeded, "checkout", "prod", status="Queued", deployment_id=QUEUED_ID)
-    local_codedeploy.create_deployment(seeded, "payments", "prod", deployment_id=OTHER_TEAM_ID)
-    local_codedeploy.clear_calls()
     configure(ALARM_TARGETS=BOTH_TEAMS)
-    return seeded
+    return deployments
 
 
 @pytest.fixture
@@ -138,14 +128,14 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
     Yields a client of the server with the default configuration, to seed and to check.
     """
-    server, url = local_codedeploy.start_server()
+    server, url = fake_codedeploy.start_server()
 
     def reset_moto() -> None:  # outside mock_aws() nothing else resets moto's process-wide state
         request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
         urllib.request.urlopen(request, timeout=5).close()
 
     reset_moto()
-    local_codedeploy.reset()
+    fake_codedeploy.reset()
     monkeypatch.setenv("AWS_ENDPOINT_URL_CODEDEPLOY", url)
     monkeypatch.setattr(codedeploy, "CONFIG", FAST)  # read when the function's client is created
     codedeploy.client.cache_clear()
@@ -154,7 +144,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     finally:
         reset_moto()
         server.stop()
-        local_codedeploy.reset()
+        fake_codedeploy.reset()
 
 
 def closed_port() -> int:
@@ -173,7 +163,7 @@ def closed_port() -> int:
 def test_a_throttling_burst_shorter_than_the_retries_still_stops_the_deployment(
     seeded: Any, lambda_context: Any, backoffs: list[float], event_file: str, burst: int
 ) -> None:
-    local_codedeploy.inject_error("StopDeployment", "ThrottlingException", times=burst)
+    fake_codedeploy.inject_error("StopDeployment", "ThrottlingException", times=burst)
 
     result = stop_result(event_file, lambda_context)
 
@@ -182,7 +172,7 @@ def test_a_throttling_burst_shorter_than_the_retries_still_stops_the_deployment(
         "stop_requested",
         "Pending",
     )
-    assert status_of(seeded, IN_FLIGHT_ID) == "Stopped"
+    assert status_of(IN_FLIGHT_ID) == "Stopped"
     assert attempts("StopDeployment") == burst + 1
     # Before each retry standard mode backed off, at most 1 s and then 2 s after throttling.
     assert len(backoffs) == burst
@@ -192,7 +182,7 @@ def test_a_throttling_burst_shorter_than_the_retries_still_stops_the_deployment(
 def test_throttling_that_outlasts_the_retries_is_throttled_with_retry_after_and_nothing_stopped(
     seeded: Any, lambda_context: Any, backoffs: list[float]
 ) -> None:
-    local_codedeploy.inject_error("StopDeployment", "ThrottlingException", times=-1)
+    fake_codedeploy.inject_error("StopDeployment", "ThrottlingException", times=-1)
 
     with pytest.raises(errors.Throttled, match="after retries"):
         lambda_handler(load_event("direct-stop.json"), lambda_context)
@@ -201,9 +191,9 @@ def test_throttling_that_outlasts_the_retries_is_throttled_with_retry_after_and_
     assert response["statusCode"] == 429
     assert body_of(response)["error"] == "Throttled"
     assert int(response["headers"]["Retry-After"]) > 0
-    assert attempts("StopDeployment") == 2 * codedeploy.MAX_ATTEMPTS  # both ways in, every attempt
-    assert len(backoffs) == 2 * (codedeploy.MAX_ATTEMPTS - 1)
-    assert status_of(seeded, IN_FLIGHT_ID) == "InProgress"
+    assert attempts("StopDeployment") == 2 * clients.MAX_ATTEMPTS  # both ways in, every attempt
+    assert len(backoffs) == 2 * (clients.MAX_ATTEMPTS - 1)
+    assert status_of(IN_FLIGHT_ID) == "InProgress"
 
 
 # --- 5xx ----------------------------------------------------------------------------------------
@@ -213,12 +203,12 @@ def test_throttling_that_outlasts_the_retries_is_throttled_with_retry_after_and_
 def test_one_server_error_is_retried_and_the_stop_goes_through(
     seeded: Any, lambda_context: Any, code: str, http_status: int
 ) -> None:
-    local_codedeploy.inject_error("StopDeployment", code, http_status=http_status, times=1)
+    fake_codedeploy.inject_error("StopDeployment", code, http_status=http_status, times=1)
 
     result = stop_result("http-api-stop.json", lambda_context)
 
     assert result["outcome"] == "stop_requested"
-    assert status_of(seeded, IN_FLIGHT_ID) == "Stopped"
+    assert status_of(IN_FLIGHT_ID) == "Stopped"
     assert attempts("StopDeployment") == 2
 
 
@@ -226,15 +216,15 @@ def test_one_server_error_is_retried_and_the_stop_goes_through(
 def test_server_errors_that_persist_are_a_502_after_every_attempt_and_the_deployment_keeps_running(
     seeded: Any, lambda_context: Any, code: str, http_status: int
 ) -> None:
-    local_codedeploy.inject_error("StopDeployment", code, http_status=http_status, times=-1)
+    fake_codedeploy.inject_error("StopDeployment", code, http_status=http_status, times=-1)
 
     response = lambda_handler(load_event("http-api-stop.json"), lambda_context)
 
     assert response["statusCode"] == 502
     assert body_of(response)["error"] == "CodeDeployUnavailable"
     assert "nothing was confirmed" in body_of(response)["message"]
-    assert attempts("StopDeployment") == codedeploy.MAX_ATTEMPTS
-    assert status_of(seeded, IN_FLIGHT_ID) == "InProgress"
+    assert attempts("StopDeployment") == clients.MAX_ATTEMPTS
+    assert status_of(IN_FLIGHT_ID) == "InProgress"
 
 
 # --- a slow CodeDeploy, no CodeDeploy -----------------------------------------------------------
@@ -243,9 +233,9 @@ def test_server_errors_that_persist_are_a_502_after_every_attempt_and_the_deploy
 def test_a_codedeploy_that_does_not_answer_in_time_is_a_504_within_the_computed_bound(
     server: Any, lambda_context: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    local_codedeploy.create_deployment(server, "checkout", "prod", deployment_id=IN_FLIGHT_ID)
-    local_codedeploy.clear_calls()
-    local_codedeploy.set_latency(SLOW_ANSWER_SECONDS, "StopDeployment")
+    fake_codedeploy.create_deployment(server, "checkout", "prod", deployment_id=IN_FLIGHT_ID)
+    fake_codedeploy.clear_calls()
+    fake_codedeploy.set_latency(SLOW_ANSWER_SECONDS, "StopDeployment")
 
     started = time.perf_counter()
     response = lambda_handler(load_event("http-api-stop.json"), lambda_context)
@@ -254,10 +244,10 @@ def test_a_codedeploy_that_does_not_answer_in_time_is_a_504_within_the_computed_
     assert response["statusCode"] == 504
     assert body_of(response)["error"] == "CodeDeployTimeout"
     assert "nothing was confirmed" in body_of(response)["message"]
-    assert attempts("StopDeployment") == codedeploy.MAX_ATTEMPTS
+    assert attempts("StopDeployment") == clients.MAX_ATTEMPTS
     # Each attempt waited out the read timeout, and the whole took no longer than the bound that
     # test_the_longest_chain_of_each_way_in_fits_the_function_timeout applies to the real settings.
-    assert elapsed >= codedeploy.MAX_ATTEMPTS * FAST_TIMEOUT_SECONDS
+    assert elapsed >= clients.MAX_ATTEMPTS * FAST_TIMEOUT_SECONDS
     assert elapsed <= worst_case_call_seconds(FAST, throttled=False) + OVERHEAD_SECONDS
     (failure,) = failed_calls(capsys.readouterr().out)
     assert (failure["operation"], failure["awsErrorCode"]) == ("StopDeployment", "ReadTimeoutError")
@@ -265,7 +255,7 @@ def test_a_codedeploy_that_does_not_answer_in_time_is_a_504_within_the_computed_
     # says that nothing was confirmed, not that nothing happened. (Waiting also lets the server's
     # delayed answers finish before it is stopped.)
     time.sleep(SLOW_ANSWER_SECONDS)
-    assert status_of(server, IN_FLIGHT_ID) == "Stopped"
+    assert status_of(IN_FLIGHT_ID) == "Stopped"
 
 
 def test_a_refused_connection_is_a_502_after_every_attempt(
@@ -284,7 +274,7 @@ def test_a_refused_connection_is_a_502_after_every_attempt(
 
     assert response["statusCode"] == 502
     assert body_of(response)["error"] == "CodeDeployUnavailable"
-    assert len(sent) == codedeploy.MAX_ATTEMPTS
+    assert len(sent) == clients.MAX_ATTEMPTS
     (failure,) = failed_calls(capsys.readouterr().out)
     assert failure["awsErrorCode"] == "EndpointConnectionError"
 
@@ -297,7 +287,7 @@ def test_access_denied_is_a_403_without_aws_text_which_the_log_keeps_under_the_r
 ) -> None:
     # The local CodeDeploy answers with AWS's wording, which names the role: "User:
     # arn:aws:sts::…:assumed-role/local-kill-switch/local is not authorized to perform: …".
-    local_codedeploy.inject_error("StopDeployment", "AccessDeniedException")
+    fake_codedeploy.inject_error("StopDeployment", "AccessDeniedException")
 
     response = lambda_handler(load_event("http-api-stop.json"), lambda_context)
 
@@ -312,7 +302,7 @@ def test_access_denied_is_a_403_without_aws_text_which_the_log_keeps_under_the_r
     assert "codedeploy:StopDeployment" in failure["awsErrorMessage"]
     assert failure["correlation_id"] == body["requestId"]
     assert attempts("StopDeployment") == 1  # a denial is not retried
-    assert status_of(seeded, IN_FLIGHT_ID) == "InProgress"
+    assert status_of(IN_FLIGHT_ID) == "InProgress"
 
 
 # --- an alarm's fan-out -------------------------------------------------------------------------
@@ -321,10 +311,10 @@ def test_access_denied_is_a_403_without_aws_text_which_the_log_keeps_under_the_r
 def test_under_faults_an_alarm_stops_every_healthy_target_then_raises_naming_what_failed(
     two_teams: Any, lambda_context: Any, backoffs: list[float], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    local_codedeploy.inject_error(
+    fake_codedeploy.inject_error(
         "StopDeployment", "ThrottlingException", times=-1, match={"deploymentId": QUEUED_ID}
     )
-    local_codedeploy.inject_error(
+    fake_codedeploy.inject_error(
         "ListDeployments",
         "ServiceUnavailable",
         http_status=503,
@@ -339,28 +329,28 @@ def test_under_faults_an_alarm_stops_every_healthy_target_then_raises_naming_wha
     assert QUEUED_ID in str(raised.value)
     assert "payments/prod" in str(raised.value)
     assert IN_FLIGHT_ID not in str(raised.value)
-    assert status_of(two_teams, IN_FLIGHT_ID) == "Stopped"
-    assert status_of(two_teams, QUEUED_ID) == "Queued"
-    assert status_of(two_teams, OTHER_TEAM_ID) == "InProgress"  # its group could not be listed
-    assert attempts("StopDeployment", deploymentId=QUEUED_ID) == codedeploy.MAX_ATTEMPTS
-    assert attempts("ListDeployments", applicationName="payments") == codedeploy.MAX_ATTEMPTS
+    assert status_of(IN_FLIGHT_ID) == "Stopped"
+    assert status_of(QUEUED_ID) == "Queued"
+    assert status_of(OTHER_TEAM_ID) == "InProgress"  # its group could not be listed
+    assert attempts("StopDeployment", deploymentId=QUEUED_ID) == clients.MAX_ATTEMPTS
+    assert attempts("ListDeployments", applicationName="payments") == clients.MAX_ATTEMPTS
     (handled,) = [line for line in log_lines(capsys.readouterr().out) if line["message"] == "alarm handled"]
     assert handled["counts"] == {"stop_requested": 1, "failed": 1}
 
     # Lambda retries the failed asynchronous invocation; once CodeDeploy recovers, the retry stops
     # what is still in flight, and leaves alone what the first attempt stopped.
-    local_codedeploy.reset()
+    fake_codedeploy.reset()
     retried = lambda_handler(event, lambda_context)
 
     assert retried["counts"] == {"stop_requested": 2}
     assert sorted(d["deploymentId"] for d in retried["deployments"]) == sorted([QUEUED_ID, OTHER_TEAM_ID])
-    assert status_of(two_teams, QUEUED_ID) == status_of(two_teams, OTHER_TEAM_ID) == "Stopped"
+    assert status_of(QUEUED_ID) == status_of(OTHER_TEAM_ID) == "Stopped"
 
 
 def test_a_listing_that_fails_once_is_retried_and_the_alarm_stops_everything(
     two_teams: Any, lambda_context: Any
 ) -> None:
-    local_codedeploy.inject_error(
+    fake_codedeploy.inject_error(
         "ListDeployments", "InternalFailure", http_status=500, match={"applicationName": "payments"}
     )
 
@@ -368,7 +358,7 @@ def test_a_listing_that_fails_once_is_retried_and_the_alarm_stops_everything(
 
     assert summary["counts"] == {"stop_requested": 3}
     assert attempts("ListDeployments", applicationName="payments") == 2
-    assert status_of(two_teams, OTHER_TEAM_ID) == "Stopped"
+    assert status_of(OTHER_TEAM_ID) == "Stopped"
 
 
 def test_when_creators_cannot_be_read_the_alarm_still_stops_and_logs_why(
@@ -376,12 +366,12 @@ def test_when_creators_cannot_be_read_the_alarm_still_stops_and_logs_why(
 ) -> None:
     # BatchGetDeployments only tells rollback deployments apart; not knowing must not delay stops.
     # The price: a rollback deployment in flight at that moment would be stopped too.
-    local_codedeploy.inject_error("BatchGetDeployments", "InternalFailure", http_status=500, times=-1)
+    fake_codedeploy.inject_error("BatchGetDeployments", "InternalFailure", http_status=500, times=-1)
 
     summary = lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)
 
     assert summary["counts"] == {"stop_requested": 3}
-    assert attempts("BatchGetDeployments") == codedeploy.MAX_ATTEMPTS
+    assert attempts("BatchGetDeployments") == clients.MAX_ATTEMPTS
     (failure,) = failed_calls(capsys.readouterr().out)
     assert (failure["operation"], failure["awsErrorCode"]) == ("BatchGetDeployments", "InternalFailure")
 
@@ -403,7 +393,7 @@ def test_one_call_takes_at_most_18_s_or_28_s_if_codedeploy_asks_for_longer_backo
 # The longest chain of sequential calls of each way in, each call at its worst (every attempt times
 # out, the longest backoff, x-amz-retry-after). Calls in parallel (the fan-out's listings, creator
 # look-ups and stops, 20 at a time) count once per wave. Every client on these chains (CodeDeploy,
-# CloudWatch, and Slack's SSM or Secrets Manager) is built with codedeploy.CONFIG.
+# CloudWatch, and Slack's SSM or Secrets Manager) is built with clients.CONFIG.
 #   direct, HTTP, Stop Deployment Request: GetDeployment (allowlist or dry run), StopDeployment.
 #   Slack `stop d-…`: the signing secret (when not cached), GetDeployment (allowlist),
 #   StopDeployment, GetDeployment (the reply's status); `stop app/group` is bounded like an alarm.

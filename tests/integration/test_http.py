@@ -7,10 +7,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
-from local import codedeploy as local_codedeploy
-from stop_deployment import codedeploy
+from local import fake_codedeploy
+from local.world import COMPLETED_ID, IN_FLIGHT_ID, load_event, status_of
+from stop_deployment import clients, codedeploy
 from stop_deployment.handler import lambda_handler
-from tests.conftest import COMPLETED_ID, IN_FLIGHT_ID, load_event, log_lines
+from tests.logs import log_lines
 
 STOP_EVENTS = ["rest-stop.json", "http-api-stop.json", "function-url-stop.json"]
 
@@ -20,7 +21,7 @@ def body_of(response: dict[str, Any]) -> Any:
 
 
 def operations() -> list[str]:
-    return [call.operation for call in local_codedeploy.calls()]
+    return [call.operation for call in fake_codedeploy.calls()]
 
 
 def with_body(event: dict[str, Any], body: str | None) -> dict[str, Any]:
@@ -39,7 +40,7 @@ def test_each_event_shape_stops_the_deployment(
     result = body_of(response)
     assert result["deploymentId"] == IN_FLIGHT_ID
     assert result["outcome"] == "stop_requested"
-    assert seeded.get_deployment(deploymentId=IN_FLIGHT_ID)["deploymentInfo"]["status"] == "Stopped"
+    assert status_of(IN_FLIGHT_ID) == "Stopped"
     (line,) = [line for line in log_lines(capsys.readouterr().out) if line["message"] == "deployment stop"]
     assert line["trigger"] == "http"
     assert line["requester"].startswith("arn:aws:")
@@ -50,14 +51,14 @@ def test_function_url_base64_body_flag_is_sent_as_given(seeded: Any, lambda_cont
     response = lambda_handler(load_event("function-url-stop.json"), lambda_context)
 
     assert body_of(response)["autoRollbackEnabled"] is False
-    assert local_codedeploy.calls()[-1].params == {"deploymentId": IN_FLIGHT_ID, "autoRollbackEnabled": False}
+    assert fake_codedeploy.calls()[-1].params == {"deploymentId": IN_FLIGHT_ID, "autoRollbackEnabled": False}
 
 
 def test_stop_by_path_without_body_uses_the_default_rollback(seeded: Any, lambda_context: Any) -> None:
     response = lambda_handler(with_body(load_event("rest-stop.json"), None), lambda_context)
 
     assert response["statusCode"] == 200
-    assert local_codedeploy.calls()[-1].params == {"deploymentId": IN_FLIGHT_ID, "autoRollbackEnabled": True}
+    assert fake_codedeploy.calls()[-1].params == {"deploymentId": IN_FLIGHT_ID, "autoRollbackEnabled": True}
 
 
 def test_get_status_shows_status_group_creator_and_rollback_after_a_stop(
@@ -228,7 +229,7 @@ def test_error_table_maps_each_codedeploy_error(
     error: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    local_codedeploy.inject_error(
+    fake_codedeploy.inject_error(
         "StopDeployment",
         code,
         http_status=http_status,
@@ -277,7 +278,7 @@ def test_timeouts_are_504_after_retries(
 
     assert response["statusCode"] == expected_status
     assert body_of(response)["error"] == error
-    assert len(attempts) == codedeploy.MAX_ATTEMPTS
+    assert len(attempts) == clients.MAX_ATTEMPTS
 
 
 def test_a_form_encoded_body_is_refused_as_not_json(seeded: Any, lambda_context: Any) -> None:
@@ -334,4 +335,4 @@ def test_json_content_type_in_any_case_is_json(seeded: Any, lambda_context: Any)
     response = lambda_handler(event, lambda_context)
 
     assert response["statusCode"] == 200
-    assert local_codedeploy.calls()[-1].params["autoRollbackEnabled"] is False
+    assert fake_codedeploy.calls()[-1].params["autoRollbackEnabled"] is False

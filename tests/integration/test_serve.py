@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 from local.serve import app
-from tests.conftest import IN_FLIGHT_ID
+from local.world import IN_FLIGHT_ID, status_of
 
 
 def request(method: str, path: str, body: bytes = b"", content_type: str = "application/json") -> Any:
@@ -33,7 +33,7 @@ def test_served_stop_stops_the_deployment_and_names_the_local_caller(seeded: Any
 
     assert status == 200
     assert body["autoRollbackEnabled"] is False
-    assert seeded.get_deployment(deploymentId=IN_FLIGHT_ID)["deploymentInfo"]["status"] == "Stopped"
+    assert status_of(IN_FLIGHT_ID) == "Stopped"
 
 
 def test_served_errors_keep_our_error_body(seeded: Any) -> None:

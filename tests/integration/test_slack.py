@@ -8,23 +8,28 @@ from typing import Any
 import boto3
 import pytest
 
-from local import codedeploy as local_codedeploy
+from local import fake_codedeploy
 from local.slack import TEST_SIGNING_SECRET, signed
+from local.world import (
+    COMPLETED_ID,
+    IN_FLIGHT_ID,
+    OTHER_TEAM_ID,
+    QUEUED_ID,
+    SLACK_SECRET_PARAM,
+    load_event,
+    seed_slack_secret,
+    status_of,
+)
 from stop_deployment.handler import lambda_handler
-from tests.conftest import COMPLETED_ID, IN_FLIGHT_ID, load_event, log_lines
-
-SECRET_PARAM = "/stop-deployment/slack-signing-secret"
-QUEUED_ID = "d-CHK0UT002"
+from tests.logs import log_lines
 
 
 @pytest.fixture
-def chatops(seeded: Any, configure: Any) -> Any:
-    """The signing secret in the local SSM, ChatOps configured, a second deployment in flight."""
-    boto3.client("ssm").put_parameter(Name=SECRET_PARAM, Value=TEST_SIGNING_SECRET, Type="SecureString")
-    configure(SLACK_SIGNING_SECRET_PARAM=SECRET_PARAM)
-    local_codedeploy.create_deployment(seeded, "checkout", "prod", status="Queued", deployment_id=QUEUED_ID)
-    local_codedeploy.clear_calls()
-    return seeded
+def chatops(deployments: Any, configure: Any) -> Any:
+    """The signing secret in the local SSM, ChatOps configured, every deployment of the world."""
+    seed_slack_secret()
+    configure(SLACK_SIGNING_SECRET_PARAM=SLACK_SECRET_PARAM)
+    return deployments
 
 
 def rest(text: str, **options: Any) -> dict[str, Any]:
@@ -40,11 +45,7 @@ def reply(response: dict[str, Any]) -> dict[str, Any]:
 
 
 def operations() -> list[str]:
-    return [call.operation for call in local_codedeploy.calls()]
-
-
-def status(client: Any, deployment_id: str) -> str:
-    return str(client.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"])
+    return [call.operation for call in fake_codedeploy.calls()]
 
 
 def test_signed_stop_stops_and_tells_the_channel_who_stopped_what(chatops: Any, lambda_context: Any) -> None:
@@ -60,7 +61,7 @@ def test_signed_stop_stops_and_tells_the_channel_who_stopped_what(chatops: Any, 
         "now Stopped",
     ):
         assert words in message["text"]
-    assert status(chatops, IN_FLIGHT_ID) == "Stopped"
+    assert status_of(IN_FLIGHT_ID) == "Stopped"
 
 
 def test_http_api_base64_status_command_replies_privately(chatops: Any, lambda_context: Any) -> None:
@@ -78,7 +79,7 @@ def test_no_rollback_flag_is_sent_as_false(chatops: Any, lambda_context: Any) ->
     message = reply(lambda_handler(rest(f"stop {IN_FLIGHT_ID.lower()} --no-rollback"), lambda_context))
 
     assert "no rollback" in message["text"]
-    stops = [call.params for call in local_codedeploy.calls() if call.operation == "StopDeployment"]
+    stops = [call.params for call in fake_codedeploy.calls() if call.operation == "StopDeployment"]
     assert stops == [{"deploymentId": IN_FLIGHT_ID, "autoRollbackEnabled": False}]
 
 
@@ -87,8 +88,9 @@ def test_stop_group_stops_every_deployment_in_flight_there(chatops: Any, lambda_
 
     assert message["response_type"] == "in_channel"
     assert "stopped 2 of 2 in `checkout/prod`" in message["text"]
-    assert status(chatops, IN_FLIGHT_ID) == status(chatops, QUEUED_ID) == "Stopped"
-    assert status(chatops, COMPLETED_ID) == "Succeeded"
+    assert status_of(IN_FLIGHT_ID) == status_of(QUEUED_ID) == "Stopped"
+    assert status_of(COMPLETED_ID) == "Succeeded"
+    assert status_of(OTHER_TEAM_ID) == "InProgress"
 
 
 def test_already_completed_is_said_plainly(chatops: Any, lambda_context: Any) -> None:
@@ -231,7 +233,7 @@ def test_unverified_requests_are_401_and_do_nothing(
     assert response["statusCode"] == 401
     assert json.loads(response["body"])["error"] == "SlackSignatureInvalid"
     assert operations() == []
-    assert status(chatops, IN_FLIGHT_ID) == "InProgress"
+    assert status_of(IN_FLIGHT_ID) == "InProgress"
     (refused,) = [
         line for line in log_lines(capsys.readouterr().out) if line["message"] == "Slack request refused"
     ]

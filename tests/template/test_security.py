@@ -1,15 +1,15 @@
 """template.yaml's security properties, as rules over the whole transformed stack.
 
-test_template.py pins the function role's statements exactly for chosen parameters, including the
-wildcard-free actions, the queue and KMS conditions, the managed policy ARNs, the Lambda permissions
-and the queue policy; and the bounded reserved concurrency (a parameter with MaxValue), the
-asynchronous retries with the on-failure queue, the rules' retries and dead letters, the log
-groups' retention and the API's access log format. None of that is repeated here. These tests
-state rules instead, checked over every role and every resource policy the SAM transform produces,
-for the defaults and with every optional feature on, so that a resource or permission added later
-is judged as well: no write but StopDeployment and the failure records, only Lambda may assume a
-role, every service a resource policy admits is named with its source, and checkov is silenced only
-where reviewed.
+The other modules here pin the function role's statements exactly for chosen parameters, with the
+wildcard-free actions, the queue and KMS conditions and the managed policy ARNs (test_iam.py); the
+Lambda permissions (test_alarm_routing.py, test_http_api.py) and the queue policy; and the bounded
+reserved concurrency (a parameter with MaxValue), the asynchronous retries with the on-failure
+queue, the rules' retries and dead letters, the log groups' retention and the API's access log
+format. None of that is repeated here. These tests state rules instead, checked over every role and
+every resource policy the SAM transform produces, for the defaults and with every optional feature
+on, so that a resource or permission added later is judged as well: no write but StopDeployment and
+the failure records, only Lambda may assume a role, every service a resource policy admits is named
+with its source, and checkov is silenced only where reviewed.
 """
 
 import re
@@ -18,18 +18,19 @@ from typing import Any
 
 import pytest
 
-from tests.template.test_template import (
+from tests.template.cfn import (
+    DECRYPT,
     FUNCTION_ID,
     QUEUE_ID,
+    SEND_MESSAGE,
     SLACK_PARAMETER,
     SLACK_SECRET_ARN,
+    STOP,
     TOPIC_ARN,
     Evaluator,
+    as_list,
 )
 
-STOP = "codedeploy:StopDeployment"
-SEND_MESSAGE = "sqs:SendMessage"
-DECRYPT = "kms:Decrypt"
 # Actions that only return data are named with these verbs.
 READ_VERBS = ("Get", "List", "BatchGet", "Describe")
 # Reads of a secret: only these two, so that a broader one (ssm:GetParametersByPath, …) stands out.
@@ -68,10 +69,6 @@ REVIEWED_CHECKOV_SKIPS = {
 }
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
 def _existing(cfn_template: Mapping[str, Any], evaluator: Evaluator) -> Iterator[tuple[str, str, Any]]:
     """(logical ID, type, evaluated properties) of each resource that exists for these parameters."""
     for logical_id, resource in cfn_template["Resources"].items():
@@ -90,7 +87,7 @@ def _identity_policies(cfn_template: Mapping[str, Any], **parameters: str) -> di
         documents = [policy["PolicyDocument"] for policy in properties.get("Policies", [])]
         if "PolicyDocument" in properties:
             documents.append(properties["PolicyDocument"])
-        found[logical_id] = [s for document in documents for s in _as_list(document["Statement"])]
+        found[logical_id] = [s for document in documents for s in as_list(document["Statement"])]
     return found
 
 
@@ -101,9 +98,9 @@ def _problems(statement: Mapping[str, Any]) -> list[str]:
     if statement["Effect"] != "Allow":
         return []
     problems = []
-    resources = _as_list(statement["Resource"])
+    resources = as_list(statement["Resource"])
     condition = statement.get("Condition", {})
-    for action in _as_list(statement["Action"]):
+    for action in as_list(statement["Action"]):
         service, _, name = action.partition(":")
         if "*" in action or "?" in action:
             problems.append(f"{action}: a wildcard hides which actions it grants")
@@ -133,7 +130,7 @@ def test_no_role_may_write_anything_but_stop_deployment_and_its_failure_records(
     assert FUNCTION_ID + "Role" in policies  # the rules below judged at least the function's role
     statements = [statement for found in policies.values() for statement in found]
     assert [problem for statement in statements for problem in _problems(statement)] == []
-    granted = {action for statement in statements for action in _as_list(statement["Action"])}
+    granted = {action for statement in statements for action in as_list(statement["Action"])}
     assert {STOP, SEND_MESSAGE} <= granted
     evaluator = Evaluator(cfn_template, parameters)
     for _, resource_type, properties in _existing(cfn_template, evaluator):
@@ -165,14 +162,15 @@ def test_resource_policies_admit_only_aws_services_and_only_from_named_sources(
     cfn_template: dict[str, Any], parameters: dict[str, str]
 ) -> None:
     # A service admitted without aws:SourceArn or aws:SourceAccount could be made to act for another
-    # account (the confused deputy). Lambda permissions are checked in test_template.py.
+    # account (the confused deputy). Lambda permissions are checked in
+    # test_alarm_routing.py and test_http_api.py.
     evaluator = Evaluator(cfn_template, parameters)
 
     statements = [
         statement
         for _, resource_type, properties in _existing(cfn_template, evaluator)
         if resource_type not in IDENTITY_POLICY_TYPES and "PolicyDocument" in properties
-        for statement in _as_list(properties["PolicyDocument"]["Statement"])
+        for statement in as_list(properties["PolicyDocument"]["Statement"])
     ]
 
     assert statements  # the failed-invocations queue's policy, at least
@@ -180,7 +178,7 @@ def test_resource_policies_admit_only_aws_services_and_only_from_named_sources(
         assert statement["Effect"] == "Allow"
         assert set(statement) <= STATEMENT_KEYS | {"Principal"}, statement
         assert set(statement["Principal"]) == {"Service"}, statement
-        services = _as_list(statement["Principal"]["Service"])
+        services = as_list(statement["Principal"]["Service"])
         assert all(service.endswith(".amazonaws.com") for service in services)
         sources = {key for operator in statement["Condition"].values() for key in operator}
         assert sources & {"aws:SourceArn", "aws:SourceAccount"}, statement

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from stop_deployment import __version__, codedeploy
+from stop_deployment import __version__, clients, codedeploy
 
 
 def test_client_is_created_once_and_reused() -> None:
@@ -14,7 +14,7 @@ def test_client_is_created_once_and_reused() -> None:
 def test_client_retries_in_standard_mode_with_bounded_attempts_and_timeouts() -> None:
     config: Any = codedeploy.client().meta.config
 
-    assert config.retries == {"mode": "standard", "total_max_attempts": codedeploy.MAX_ATTEMPTS}
+    assert config.retries == {"mode": "standard", "total_max_attempts": clients.MAX_ATTEMPTS}
     assert (config.connect_timeout, config.read_timeout) == (2, 3)
     assert f"stop-deployment/{__version__}" in config.user_agent_extra
 

@@ -4,6 +4,7 @@ import pytest
 
 from stop_deployment.errors import ConfigurationError
 from stop_deployment.settings import Settings, load
+from stop_deployment.target import Target
 
 
 def test_defaults_stop_with_rollback_in_any_group_for_real() -> None:
@@ -47,7 +48,7 @@ def test_invalid_values_fail_naming_the_variable(name: str, raw: str) -> None:
 def test_allowlist_globs_match_application_slash_group(
     patterns: str, target: tuple[str, str], allowed: bool
 ) -> None:
-    assert load({"ALLOWED_DEPLOYMENT_GROUPS": patterns}).allows(*target) is allowed
+    assert load({"ALLOWED_DEPLOYMENT_GROUPS": patterns}).allows(Target(*target)) is allowed
 
 
 def test_only_a_lone_star_skips_the_lookup() -> None:

@@ -8,8 +8,9 @@ from pydantic import ValidationError
 
 from local import schemas
 from stop_deployment.errors import InvalidRequest
-from stop_deployment.models import StopRequest
-from stop_deployment.validation import SCHEMA_PATH, parse_stop_request
+from stop_deployment.models import StopOptions, StopRequest
+from stop_deployment.triggers.http import ROUTES
+from stop_deployment.validation import SCHEMAS_PATH, parse_stop_options, parse_stop_request
 
 PAYLOADS: list[Any] = [
     {"deploymentId": "d-LGUMS25CC"},
@@ -36,12 +37,18 @@ PAYLOADS: list[Any] = [
 ]
 
 
-def test_the_json_schema_file_is_generated_from_the_model() -> None:
-    assert json.loads(SCHEMA_PATH.read_text()) == schemas.stop_request_schema(), "run `make schemas`"
+def test_the_json_schema_file_is_generated_from_the_models() -> None:
+    assert json.loads(SCHEMAS_PATH.read_text()) == schemas.request_schemas(), "run `make schemas`"
 
 
 def test_docs_openapi_is_current() -> None:
     assert json.loads(schemas.OPENAPI_PATH.read_text()) == schemas.openapi(), "run `make schemas`"
+
+
+def test_every_iam_route_is_documented_and_every_documented_route_exists() -> None:
+    routes = {(route.method, route.path) for route in ROUTES if not route.path.startswith("/slack/")}
+
+    assert routes == set(schemas.DOCUMENTED_ROUTES)
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
@@ -62,3 +69,19 @@ def test_direct_validator_and_pydantic_model_agree(payload: Any) -> None:
 
 def test_ids_are_trimmed_and_upper_cased() -> None:
     assert parse_stop_request({"deploymentId": " d-lgums25cc\n"}) == ("d-LGUMS25CC", None)
+
+
+@pytest.mark.parametrize("payload", [*PAYLOADS, {"autoRollbackEnabled": False}, {"deploymentId": None}])
+def test_options_validator_and_pydantic_model_agree(payload: Any) -> None:
+    try:
+        model = StopOptions.model_validate(payload)
+        expected: Any = (model.deploymentId, model.autoRollbackEnabled)
+    except ValidationError:
+        expected = InvalidRequest
+
+    try:
+        actual: Any = parse_stop_options(payload)
+    except InvalidRequest:
+        actual = InvalidRequest
+
+    assert actual == expected

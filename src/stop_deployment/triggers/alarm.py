@@ -8,15 +8,17 @@ re-drives it; stopping again is harmless and already-stopped deployments are no 
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from .. import service, settings, targets
+from .. import alarm_targets, service, settings
 from ..errors import InvalidRequest, StopsIncomplete
 from ..observability import logger
 from ..validation import check
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 _STATES = ["ALARM", "OK", "INSUFFICIENT_DATA"]
 _STATE = {"type": "object", "required": ["value"], "properties": {"value": {"enum": _STATES}}}
@@ -143,7 +145,24 @@ def from_sns(event: dict[str, Any]) -> Alarm:
     )
 
 
-def handle(alarm: Alarm, context: LambdaContext) -> dict[str, Any]:
+Parser = Callable[[dict[str, Any]], Alarm]
+
+
+def recognise(event: Any) -> Parser | None:
+    """The parser for this alarm event's shape, or None when it is not an alarm event."""
+    if not isinstance(event, dict):
+        return None
+    if event.get("detail-type") == "CloudWatch Alarm State Change":
+        return from_eventbridge
+    if "alarmData" in event:
+        return from_alarm_action
+    if "Records" in event:
+        return from_sns
+    return None
+
+
+def handle(parse: Parser, event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
+    alarm = parse(event)
     logger.set_correlation_id(alarm.event_id or context.aws_request_id)
     summary: dict[str, Any] = {
         "alarm": {"name": alarm.name, "arn": alarm.arn, "state": alarm.state, "source": alarm.source}
@@ -154,7 +173,7 @@ def handle(alarm: Alarm, context: LambdaContext) -> dict[str, Any]:
             "alarm ignored", extra={"alarmName": alarm.name, "state": alarm.state, "outcome": "ignored"}
         )
         return summary
-    found = targets.resolve(alarm.name, alarm.arn, alarm.tags)
+    found = alarm_targets.guarded_by(alarm.name, alarm.arn, alarm.tags)
     caller = service.Caller(
         "alarm",
         requester=alarm.arn or alarm.name,
@@ -175,7 +194,7 @@ def handle(alarm: Alarm, context: LambdaContext) -> dict[str, Any]:
             "alarmArn": alarm.arn,
             "outcome": overall,
             "counts": counts,
-            "targets": list(found),
+            "targets": [str(target) for target in found],
         },
     )
     retry = [o["deploymentId"] for o in outcomes if o.get("retryable")] + [

@@ -1,207 +1,46 @@
-"""A local CodeDeploy for tests and demos: moto 5.2.5, patched in place to behave like the real service.
+"""The patches that make moto 5.2.5's CodeDeploy behave like the real service, applied by ``install()``.
+
+Nothing changes on import: whoever needs the fake (``start_server()``, the tests' ``mock_aws()``
+fixtures) calls ``install()``, which is idempotent, so importing the package for its constants or its
+control API never alters moto for the whole process behind anyone's back.
 
 moto's URL table is bound to ``CodeDeployResponse.dispatch`` and handlers are looked up by name on every
 request, so patching moto's own classes (not subclasses) serves both ``moto.mock_aws()`` and
 ``ThreadedMotoServer``. Added: ``d-XXXXXXXXX`` ids, StopDeployment, BatchGetDeploymentGroups, settable
 statuses, real alarmConfiguration/errorInformation/rollbackInfo, list pagination and, at one interception
-point (``call_action``), call recording, injected errors and latency.
+point (``call_action``), call recording, injected errors and latency (read from ``state``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import logging
 import re
 import secrets
 import string
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from moto.codedeploy import responses as _responses
 from moto.codedeploy.exceptions import CodeDeployException
-from moto.codedeploy.models import AlarmConfiguration, CodeDeployBackend, DeploymentInfo, codedeploy_backends
+from moto.codedeploy.models import AlarmConfiguration, CodeDeployBackend, DeploymentInfo
 from moto.codedeploy.responses import CodeDeployResponse
 from moto.core.exceptions import InvalidNextTokenException, JsonRESTError
-from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
-from moto.server import ThreadedMotoServer
+
+from local.fake_codedeploy.state import LOCK, STATE, Call, Fault
 
 if TYPE_CHECKING:
-    from mypy_boto3_codedeploy import CodeDeployClient
     from mypy_boto3_codedeploy.literals import DeploymentStatusType
 
-DEFAULT_ACCOUNT: str = DEFAULT_ACCOUNT_ID
 ACTIVE_STATUSES: tuple[DeploymentStatusType, ...] = ("Created", "Queued", "InProgress", "Baking", "Ready")
 TERMINAL_STATUSES: tuple[DeploymentStatusType, ...] = ("Succeeded", "Failed", "Stopped")
 ALL_STATUSES: tuple[DeploymentStatusType, ...] = ACTIVE_STATUSES + TERMINAL_STATUSES
-DUMMY_SERVICE_ROLE_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT}:role/local-codedeploy-service-role"
+ID_RE = re.compile(r"^d-[A-Z0-9]{9}$")
 
-_ID_RE = re.compile(r"^d-[A-Z0-9]{9}$")
 _ID_ALPHABET = string.ascii_uppercase + string.digits
 _BATCH_LIMIT = 100
-
-
-@dataclass(frozen=True)
-class Call:
-    operation: str
-    params: dict[str, Any]
-    at: float = field(default=0.0, compare=False)  # time.time() when received (benchmarks)
-
-
-@dataclass
-class _Fault:
-    operation: str
-    code: str
-    http_status: int
-    message: str | None
-    remaining: int  # -1: forever
-    match: dict[str, Any] | None  # only calls whose parameters include these
-
-
-_lock = threading.Lock()
-_calls: list[Call] = []
-_faults: list[_Fault] = []
-_latency: dict[str | None, float] = {}
-_page_size: int | None = None
-
-
-# --- public API -----------------------------------------------------------------------------------------
-
-
-def backend(account_id: str = DEFAULT_ACCOUNT, region: str = "us-east-1") -> CodeDeployBackend:
-    return codedeploy_backends[account_id][region]
-
-
-def reset() -> None:
-    """Clear injected errors, latency, recorded calls and the list page size (not moto's own state)."""
-    global _page_size
-    with _lock:
-        _calls.clear()
-        _faults.clear()
-        _latency.clear()
-        _page_size = None
-
-
-def clear_calls() -> None:
-    """Forget the recorded calls only (faults, latency and page size stay)."""
-    with _lock:
-        _calls.clear()
-
-
-def calls() -> list[Call]:
-    """Every CodeDeploy request received since reset(), in order (injected failures included)."""
-    with _lock:
-        return list(_calls)
-
-
-def inject_error(
-    operation: str,
-    code: str,
-    *,
-    http_status: int = 400,
-    message: str | None = None,
-    times: int = 1,
-    match: dict[str, Any] | None = None,
-) -> None:
-    """Fail the next ``times`` calls of ``operation`` (API name) with ``code`` (-1: until reset()).
-
-    ``match`` limits it to calls whose parameters include these, e.g. {"deploymentId": "d-…"}.
-    """
-    if times == 0 or times < -1:
-        raise ValueError("times must be positive or -1")
-    with _lock:
-        _faults.append(_Fault(operation, code, http_status, message, times, match))
-
-
-def set_latency(seconds: float, operation: str | None = None) -> None:
-    """Sleep before answering ``operation`` (None: every operation); a per-operation value wins."""
-    with _lock:
-        _latency[operation] = seconds
-
-
-def set_list_page_size(n: int | None) -> None:
-    """ListApplications/ListDeploymentGroups/ListDeployments return at most ``n`` items a page (None: all)."""
-    global _page_size
-    if n is not None and n < 1:
-        raise ValueError("page size must be >= 1")
-    _page_size = n
-
-
-def set_status(
-    deployment_id: str, status: str, *, account_id: str | None = None, region: str | None = None
-) -> None:
-    """Put a deployment in any DeploymentStatus; without account/region every live backend is searched."""
-    if status not in ALL_STATUSES:
-        raise ValueError(f"unknown deployment status {status!r}")
-    d = _find_deployment(deployment_id, account_id, region)
-    d.status = status
-    now = utcnow()
-    if status not in ("Created", "Queued") and d.start_time is None:
-        d.start_time = now
-    if status in TERMINAL_STATUSES:
-        d.complete_time = d.complete_time or now
-        if status == "Succeeded":
-            d.deployment_group.local_last_successful = d
-    else:
-        d.complete_time = None
-
-
-def create_deployment(
-    client: CodeDeployClient,
-    application: str,
-    group: str,
-    *,
-    status: str = "InProgress",
-    deployment_id: str | None = None,
-) -> str:
-    """Create the Server application and group if missing, a deployment through the API, then set_status.
-
-    ``deployment_id`` gives the deployment a fixed ``d-XXXXXXXXX`` id instead of a random one (for events
-    and demos that name it).
-    """
-    if deployment_id is not None:
-        if not _ID_RE.match(deployment_id):
-            raise ValueError(f"{deployment_id!r} does not look like a CodeDeploy deployment id")
-        with contextlib.suppress(KeyError):  # KeyError: no such deployment yet, as wanted
-            _backend_holding(deployment_id, client.meta.region_name)
-            raise ValueError(f"deployment {deployment_id} already exists")
-    with contextlib.suppress(client.exceptions.ApplicationAlreadyExistsException):
-        client.create_application(applicationName=application, computePlatform="Server")
-    with contextlib.suppress(client.exceptions.DeploymentGroupAlreadyExistsException):
-        client.create_deployment_group(
-            applicationName=application, deploymentGroupName=group, serviceRoleArn=DUMMY_SERVICE_ROLE_ARN
-        )
-    created = client.create_deployment(
-        applicationName=application,
-        deploymentGroupName=group,
-        revision={
-            "revisionType": "S3",
-            "s3Location": {"bucket": "local-revisions", "key": f"{application}.zip", "bundleType": "zip"},
-        },
-    )["deploymentId"]
-    if deployment_id is not None and deployment_id != created:
-        deployments = _backend_holding(created, client.meta.region_name).deployments
-        deployments[deployment_id] = deployments.pop(created)
-        deployments[deployment_id].deployment_id = deployment_id
-        created = deployment_id
-    set_status(created, status, region=client.meta.region_name)
-    return created
-
-
-def start_server(port: int = 0, *, quiet: bool = True) -> tuple[ThreadedMotoServer, str]:
-    """Start moto's threaded server on 127.0.0.1 (port 0: a free one). Stop it with ``server.stop()``."""
-    install()
-    if quiet:  # werkzeug logs every request to stderr otherwise
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    _, bound_port = server.get_host_and_port()
-    return server, f"http://127.0.0.1:{bound_port}"
 
 
 # --- helpers --------------------------------------------------------------------------------------------
@@ -211,20 +50,6 @@ def _error(code: str, message: str) -> CodeDeployException:
     return CodeDeployException(code, message)
 
 
-def _backend_holding(
-    deployment_id: str, region: str | None, account_id: str | None = None
-) -> CodeDeployBackend:
-    for acct, reg, be in codedeploy_backends.iter_backends():
-        cd_backend = cast(CodeDeployBackend, be)
-        if account_id in (None, acct) and region in (None, reg) and deployment_id in cd_backend.deployments:
-            return cd_backend
-    raise KeyError(f"no deployment {deployment_id} in any moto CodeDeploy backend")
-
-
-def _find_deployment(deployment_id: str, account_id: str | None, region: str | None) -> Any:
-    return _backend_holding(deployment_id, region, account_id).deployments[deployment_id]
-
-
 def _page(items: list[Any], token: str | None) -> tuple[list[Any], str | None]:
     # The token is opaque to callers; here it is the offset of the next page.
     start = 0
@@ -232,26 +57,26 @@ def _page(items: list[Any], token: str | None) -> tuple[list[Any], str | None]:
         if not token.isdigit() or int(token) > len(items):
             raise InvalidNextTokenException()
         start = int(token)
-    if _page_size is None:
+    if STATE.page_size is None:
         return items[start:], None
-    end = start + _page_size
+    end = start + STATE.page_size
     return items[start:end], (str(end) if end < len(items) else None)
 
 
-def _take_fault(operation: str, params: dict[str, Any]) -> _Fault | None:
-    with _lock:
-        for fault in _faults:
+def _take_fault(operation: str, params: dict[str, Any]) -> Fault | None:
+    with LOCK:
+        for fault in STATE.faults:
             matches = all(params.get(key) == value for key, value in (fault.match or {}).items())
             if fault.operation == operation and matches:
                 if fault.remaining > 0:
                     fault.remaining -= 1
                     if fault.remaining == 0:
-                        _faults.remove(fault)
+                        STATE.faults.remove(fault)
                 return fault
     return None
 
 
-def _fault_message(fault: _Fault, response: CodeDeployResponse) -> str:
+def _fault_message(fault: Fault, response: CodeDeployResponse) -> str:
     if fault.message is not None:
         return fault.message
     if fault.code == "AccessDeniedException":
@@ -262,7 +87,7 @@ def _fault_message(fault: _Fault, response: CodeDeployResponse) -> str:
             f"User: {role} is not authorized to perform: codedeploy:{fault.operation} on resource: * "
             "because no identity-based policy allows the action"
         )
-    return f"{fault.code} injected by local.codedeploy"
+    return f"{fault.code} injected by local.fake_codedeploy"
 
 
 def _summary(d: Any) -> dict[str, Any]:
@@ -336,7 +161,7 @@ def _backend_stop_deployment(
 ) -> tuple[str, str]:
     if not deployment_id:
         raise _error("DeploymentIdRequiredException", "At least one deployment ID must be specified.")
-    if not _ID_RE.match(deployment_id):
+    if not ID_RE.match(deployment_id):
         raise _error(
             "InvalidDeploymentIdException",
             f"Specified DeploymentId is not in the valid format: {deployment_id}",
@@ -417,9 +242,9 @@ def _call_action(orig: Callable[[CodeDeployResponse], Any]) -> Callable[..., Any
     def call_action(self: CodeDeployResponse) -> Any:
         operation = self._get_action() or ""
         params = copy.deepcopy(dict(getattr(self, "params", None) or {}))
-        with _lock:
-            _calls.append(Call(operation, params, time.time()))
-            delay = _latency.get(operation, _latency.get(None, 0.0))
+        with LOCK:
+            STATE.calls.append(Call(operation, params, time.time()))
+            delay = STATE.latency.get(operation, STATE.latency.get(None, 0.0))
         if delay:
             time.sleep(delay)
         fault = _take_fault(operation, params)
@@ -440,7 +265,7 @@ def _call_action(orig: Callable[[CodeDeployResponse], Any]) -> Callable[..., Any
 
 def install() -> None:
     """Patch moto's CodeDeploy classes in place. Idempotent (the marker lives on moto's class)."""
-    if getattr(CodeDeployResponse, "_local_codedeploy_installed", False):
+    if getattr(CodeDeployResponse, "_fake_codedeploy_installed", False):
         return
     r = CodeDeployResponse
     patches: list[tuple[object, str, object]] = [
@@ -456,10 +281,7 @@ def install() -> None:
         (r, "list_deployment_groups", _paginated(r.list_deployment_groups, "deploymentGroups")),
         (r, "list_deployments", _paginated(r.list_deployments, "deployments")),
         (r, "call_action", _call_action(r.call_action)),
-        (r, "_local_codedeploy_installed", True),
+        (r, "_fake_codedeploy_installed", True),
     ]
     for owner, name, value in patches:
         setattr(owner, name, value)
-
-
-install()

@@ -1,11 +1,14 @@
-"""The local CodeDeploy (local/codedeploy.py), exercised through real boto3 clients."""
+"""The local CodeDeploy (local/fake_codedeploy/), exercised through real boto3 clients."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -14,7 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from local import codedeploy as cd
+from local import fake_codedeploy as cd
 
 if TYPE_CHECKING:
     from mypy_boto3_codedeploy import CodeDeployClient
@@ -39,6 +42,7 @@ def _aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def client() -> Iterator[CodeDeployClient]:
+    cd.install()
     with mock_aws():
         yield boto3.client("codedeploy", config=RETRIES)
 
@@ -287,6 +291,24 @@ def test_install_is_idempotent(client: CodeDeployClient) -> None:
     client.list_applications()
 
     assert cd.calls() == [cd.Call("ListApplications", {})]
+
+
+def test_importing_the_package_patches_nothing_until_install() -> None:
+    # A fresh interpreter: this one was patched by the first fixture that needed the fake.
+    probe = (
+        "from moto.codedeploy.responses import CodeDeployResponse\n"
+        "from local import fake_codedeploy\n"
+        "print(hasattr(CodeDeployResponse, 'stop_deployment'))\n"
+        "fake_codedeploy.install()\n"
+        "print(hasattr(CodeDeployResponse, 'stop_deployment'))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+
+    output = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+
+    assert output.split() == ["False", "True"]
 
 
 def test_set_status_rejects_unknown_status(client: CodeDeployClient) -> None:

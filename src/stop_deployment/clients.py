@@ -1,0 +1,28 @@
+"""The botocore settings every AWS client of this function shares (CodeDeploy, CloudWatch, SSM,
+Secrets Manager): bounded retries and timeouts, a user agent, and a pool for the fan-out.
+
+The endpoint comes from the environment as boto3 resolves it (AWS_ENDPOINT_URL_CODEDEPLOY points
+CodeDeploy at the local stand-in); it is never set here.
+"""
+
+from botocore.config import Config
+
+from . import __version__
+
+# The alarm fan-out stops this many deployments at once; the connection pool must match.
+MAX_PARALLEL_CALLS = 20
+
+# Worst case per call: 3 attempts x (2 s connect + 3 s read) + standard-mode backoff (< 1 s + < 2 s)
+# = 18 s, 28 s if the service sends x-amz-retry-after; tests/integration/test_faults.py checks that
+# the longest chain of calls fits the function's timeout.
+MAX_ATTEMPTS = 3
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 3
+
+CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+    connect_timeout=CONNECT_TIMEOUT_SECONDS,
+    read_timeout=READ_TIMEOUT_SECONDS,
+    user_agent_extra=f"stop-deployment/{__version__}",
+    max_pool_connections=MAX_PARALLEL_CALLS,
+)

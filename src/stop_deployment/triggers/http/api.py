@@ -1,0 +1,42 @@
+"""The JSON API's routes, IAM-authorised: stop by body, stop by path, and a deployment's status.
+
+Each route validates with the request rules of validation.py (the 400 names the field), calls the
+service, and answers with the result; errors leave through the HTTP way in's one error table.
+"""
+
+from typing import Any
+
+from ... import service
+from ...errors import InvalidRequest
+from ...validation import parse_deployment_id, parse_stop_options, parse_stop_request
+from .error_responses import json_response
+from .request import HttpRequest
+
+
+def stop(request: HttpRequest, _: dict[str, str]) -> dict[str, Any]:
+    """POST /stop with StopDeployment's request shape."""
+    deployment_id, auto_rollback = parse_stop_request(request.json(), "the request body")
+    return _stopped(request, deployment_id, auto_rollback)
+
+
+def stop_by_path(request: HttpRequest, path: dict[str, str]) -> dict[str, Any]:
+    """POST /deployments/{deploymentId}/stop, with an optional body of options."""
+    deployment_id = parse_deployment_id(path["deploymentId"])
+    body = request.json()
+    body_id, auto_rollback = parse_stop_options(body) if body is not None else (None, None)
+    if body_id is not None and body_id != deployment_id:
+        raise InvalidRequest(
+            f"deploymentId in the body ({body_id}) does not match the path ({deployment_id})"
+        )
+    return _stopped(request, deployment_id, auto_rollback)
+
+
+def describe(_: HttpRequest, path: dict[str, str]) -> dict[str, Any]:
+    """GET /deployments/{deploymentId}."""
+    return json_response(200, service.describe_deployment(parse_deployment_id(path["deploymentId"])))
+
+
+def _stopped(request: HttpRequest, deployment_id: str, auto_rollback: bool | None) -> dict[str, Any]:
+    caller = service.Caller("http", requester=request.requester)
+    result = service.stop_deployment(deployment_id, auto_rollback, caller)
+    return json_response(200, service.raise_if_already_completed(result))

@@ -1,0 +1,84 @@
+"""What the person in Slack sees: Block Kit messages with the same words as the text fallback."""
+
+from typing import Any
+
+from ...results import DeploymentOutcome, DeploymentStatus, StopResult, TargetReport
+from ...target import Target
+from .authorise import Sender
+
+USAGE = (
+    "*Stop a deployment*\n"
+    "`stop d-XXXXXXXXX` stop one deployment (rollback as configured; add `--no-rollback` or `--rollback`)\n"
+    "`stop application/group` stop every deployment in flight in that group\n"
+    "`status d-XXXXXXXXX` show its status, application, group, creator and rollback\n"
+    "`help` this message"
+)
+_ROLLBACK = {True: "rollback requested", False: "no rollback", None: "rollback as the group decides"}
+
+
+def stopped_one(sender: Sender, result: StopResult, now: DeploymentStatus | None) -> dict[str, Any]:
+    """One deployment's stop, with its status afterwards when it could be read."""
+    deployment_id = result["deploymentId"]
+    group = f"{now['applicationName']}/{now['deploymentGroupName']}" if now else "group unknown"
+    rollback = _ROLLBACK[result["autoRollbackEnabled"]]
+    if result["outcome"] == "already_completed":
+        headline = f"`{deployment_id}` ({group}) had already completed; there was nothing to stop"
+    elif result["outcome"] == "dry_run":
+        headline = f"Dry run: `{deployment_id}` ({group}) would have been stopped ({rollback})"
+    else:
+        headline = (
+            f":octagonal_sign: <@{sender.user_id}> stopped `{deployment_id}` ({group}): CodeDeploy says "
+            f"*{result['status']}*, {rollback}"
+        )
+    details = f"now {now['status']}" if now else result["statusMessage"]
+    return in_channel(headline, details)
+
+
+def stopped_group(
+    sender: Sender, target: Target, report: TargetReport, outcomes: list[DeploymentOutcome]
+) -> dict[str, Any]:
+    """A group's fan-out: each deployment's outcome, or why the group could not be listed."""
+    if "error" in report:
+        return ephemeral(f":warning: `stop {target}` failed: {report['message']}.")
+    if not outcomes:
+        return in_channel(f"<@{sender.user_id}> asked to stop `{target}`: no deployment was in flight")
+    lines = [
+        f"`{o['deploymentId']}` {o['outcome'].replace('_', ' ')}"
+        + (f" ({o['status']})" if o.get("status") else "")
+        + (f": {o['message']}" if o.get("message") else "")
+        for o in outcomes
+    ]
+    stopped = sum(o["outcome"] == "stop_requested" for o in outcomes)
+    headline = f":octagonal_sign: <@{sender.user_id}> stopped {stopped} of {len(outcomes)} in `{target}`"
+    return in_channel(headline, "\n".join(lines))
+
+
+def status(found: DeploymentStatus) -> dict[str, Any]:
+    lines = [
+        f"`{found['deploymentId']}` in {found['applicationName']}/{found['deploymentGroupName']}: "
+        f"*{found['status']}*",
+        f"created by {found.get('creator', 'unknown')}",
+    ]
+    if error := found.get("errorInformation"):
+        lines.append(f"{error.get('code', '')}: {error.get('message', '')}")
+    if rollback := found.get("rollbackInfo"):
+        if "rollbackDeploymentId" in rollback:
+            lines.append(f"rolled back by `{rollback['rollbackDeploymentId']}`")
+        if "rollbackMessage" in rollback:
+            lines.append(rollback["rollbackMessage"])
+    return ephemeral("\n".join(lines))
+
+
+def in_channel(text: str, details: str = "") -> dict[str, Any]:
+    return _message("in_channel", text, details)
+
+
+def ephemeral(text: str) -> dict[str, Any]:
+    return _message("ephemeral", text)
+
+
+def _message(response_type: str, text: str, details: str = "") -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    if details:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": details}]})
+    return {"response_type": response_type, "text": f"{text}\n{details}".strip(), "blocks": blocks}

@@ -1,0 +1,112 @@
+"""POST /slack/commands: verify, read the form, parse the command, authorise, act, reply.
+
+Every reply is a 200 with a Slack message (Slack shows nothing for other statuses), except a
+request that is not Slack's (401) and a missing signing secret (503).
+"""
+
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+from ... import service
+from ...errors import InvalidRequest, SlackSignatureInvalid, StopDeploymentError
+from ...observability import logger
+from ...validation import check
+from ..http.error_responses import json_response
+from ..http.request import HttpRequest
+from . import command, messages
+from .authorise import Sender, refusal
+from .signature import signature_problem, signing_secret
+
+_SLACK_ID = {"type": "string", "pattern": "^[A-Z0-9]+$"}
+# The fields of Slack's slash-command form this function uses (Slack sends more).
+FORM_SCHEMA = {
+    "type": "object",
+    "required": ["team_id", "channel_id", "user_id"],
+    "properties": {
+        "team_id": _SLACK_ID,
+        "channel_id": _SLACK_ID,
+        "user_id": _SLACK_ID,
+        "user_name": {"type": "string"},
+        "text": {"type": "string"},
+    },
+}
+
+
+def slash_command(request: HttpRequest) -> dict[str, Any]:
+    headers = request.headers
+    problem = signature_problem(
+        signing_secret(),
+        request.body,
+        headers.get("x-slack-request-timestamp"),
+        headers.get("x-slack-signature"),
+        time.time(),
+    )
+    if problem:
+        # The reason is safe to log; the signature and the secret never are.
+        logger.warning("Slack request refused", extra={"reason": problem, "sourceIp": request.source_ip})
+        raise SlackSignatureInvalid("The request is not signed by this Slack app, or is too old")
+    form = dict(parse_qsl(request.body, keep_blank_values=True))
+    try:
+        check("Slack slash command", FORM_SCHEMA, form)
+    except InvalidRequest:
+        return _reply(
+            messages.ephemeral(
+                "Slack sent a slash command without its team, channel or user; nothing was done."
+            )
+        )
+    sender = Sender(form["team_id"], form["channel_id"], form["user_id"], form.get("user_name", ""))
+    return _reply(_answer(sender, command.parse(form.get("text", ""))))
+
+
+def _answer(sender: Sender, asked: command.Command) -> dict[str, Any]:
+    if isinstance(asked, command.Help):
+        return messages.ephemeral(f"{asked.problem or ''}\n{messages.USAGE}".strip())
+    if reason := refusal(sender):
+        logger.warning(
+            "Slack user refused",
+            extra={"slackUserId": sender.user_id, "slackChannelId": sender.channel_id, "reason": reason},
+        )
+        return messages.ephemeral(f":no_entry: {reason}; nothing was done.")
+    caller = service.Caller(
+        "slack",
+        requester=f"{sender.user_name} ({sender.user_id})",
+        details={
+            "slackUserId": sender.user_id,
+            "slackUserName": sender.user_name,
+            "slackChannelId": sender.channel_id,
+            "slackTeamId": sender.team_id,
+        },
+    )
+    try:
+        return _run(sender, asked, caller)
+    except StopDeploymentError as exc:
+        return messages.ephemeral(f":warning: `{_echo(asked)}` failed: {exc}.")
+
+
+def _run(
+    sender: Sender, asked: command.StopDeployment | command.StopGroup | command.Status, caller: service.Caller
+) -> dict[str, Any]:
+    if isinstance(asked, command.Status):
+        return messages.status(service.describe_deployment(asked.deployment_id))
+    if isinstance(asked, command.StopGroup):
+        (report,), outcomes = service.stop_active_deployments(
+            {asked.target: ["slack"]}, asked.auto_rollback, caller
+        )
+        return messages.stopped_group(sender, asked.target, report, outcomes)
+    result = service.stop_deployment(asked.deployment_id, asked.auto_rollback, caller)
+    try:
+        now = service.describe_deployment(asked.deployment_id)
+    except StopDeploymentError:
+        now = None  # the stop itself is reported either way
+    return messages.stopped_one(sender, result, now)
+
+
+def _echo(asked: command.StopDeployment | command.StopGroup | command.Status) -> str:
+    if isinstance(asked, command.Status):
+        return f"status {asked.deployment_id}"
+    return f"stop {asked.target if isinstance(asked, command.StopGroup) else asked.deployment_id}"
+
+
+def _reply(message: dict[str, Any]) -> dict[str, Any]:
+    return json_response(200, message)

@@ -1,0 +1,251 @@
+"""What the template tests share: the template's names, its loading, and CloudFormation worked out offline.
+
+The SAM translator turns the template into CloudFormation (see conftest.py); `Evaluator` then works
+out the intrinsic functions for chosen parameter values, as CloudFormation would. Not a test module.
+"""
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import decode  # type: ignore[import-untyped]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+
+# What `sam deploy` would supply: the region of the stack, and the account from the credentials.
+REGION = "eu-west-1"
+ACCOUNT_ID = "123456789012"
+PSEUDO_PARAMETERS = {
+    "AWS::Partition": "aws",
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT_ID,
+    "AWS::StackName": "stop-deployment",
+    "AWS::URLSuffix": "amazonaws.com",
+}
+
+# Logical IDs, in the template and in what the SAM transform makes of it.
+FUNCTION_ID = "StopDeploymentFunction"
+API_ID = "StopDeploymentApi"
+QUEUE_ID = "FailedInvocationsQueue"
+FUNCTION_LOG_GROUP_ID = "StopDeploymentLogGroup"
+ACCESS_LOG_GROUP_ID = "StopDeploymentApiAccessLogGroup"
+ALARM_RULE_ID = f"{FUNCTION_ID}AlarmStateChange"
+REQUEST_RULE_ID = f"{FUNCTION_ID}StopDeploymentRequest"
+
+GROUP_ARN_PREFIX = "arn:aws:codedeploy:eu-west-1:123456789012:deploymentgroup:"
+APPLICATION_ARN_PREFIX = "arn:aws:codedeploy:eu-west-1:123456789012:application:"
+ALARM_ARN_PREFIX = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:"
+
+# Parameter values the tests choose.
+TOPIC_ARN = "arn:aws:sns:eu-central-1:111122223333:kill-switch"
+SLACK_PARAMETER = "/stop-deployment/slack-signing-secret"
+SLACK_SECRET_ARN = (
+    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:stop-deployment/slack-signing-secret-AbCdEf"
+)
+SLACK_ROUTE = ("POST", "/slack/commands")
+
+# IAM actions.
+STOP = "codedeploy:StopDeployment"
+GET = "codedeploy:GetDeployment"
+LIST = "codedeploy:ListDeployments"
+BATCH_GET = "codedeploy:BatchGetDeployments"
+BATCH_GET_GROUPS = "codedeploy:BatchGetDeploymentGroups"
+LIST_APPLICATIONS = "codedeploy:ListApplications"
+LIST_GROUPS = "codedeploy:ListDeploymentGroups"
+LIST_ALARM_TAGS = "cloudwatch:ListTagsForResource"
+SEND_MESSAGE = "sqs:SendMessage"
+GET_PARAMETER = "ssm:GetParameter"
+GET_SECRET = "secretsmanager:GetSecretValue"
+DECRYPT = "kms:Decrypt"
+
+NO_VALUE = object()  # what Ref AWS::NoValue evaluates to: the item or key disappears
+
+
+def load_template() -> dict[str, Any]:
+    """template.yaml as written, short-form intrinsics expanded to their long form."""
+    template, matches = decode(str(TEMPLATE_PATH))
+    assert not matches, [str(match) for match in matches]
+    # cfn-lint's decoder returns str/dict subclasses that carry line numbers; make them plain.
+    plain: dict[str, Any] = json.loads(json.dumps(template))
+    return plain
+
+
+class Evaluator:
+    """Evaluates the intrinsic functions this template uses, for given parameter values.
+
+    Ref to a resource, Fn::GetAtt and ${Resource.Attribute} give the logical ID (and attribute)
+    as text, which is enough to see what points where.
+    """
+
+    def __init__(self, template: Mapping[str, Any], overrides: Mapping[str, str] | None = None) -> None:
+        parameters = template.get("Parameters", {})
+        self.values: dict[str, str] = {name: name for name in template.get("Resources", {})}
+        self.values.update({name: str(p["Default"]) for name, p in parameters.items() if "Default" in p})
+        self.values.update(PSEUDO_PARAMETERS)
+        self.values.update(overrides or {})
+        self.conditions: Mapping[str, Any] = template.get("Conditions", {})
+        self.mappings: Mapping[str, Any] = template.get("Mappings", {})
+
+    def condition(self, name: str) -> bool:
+        value = self.resolve(self.conditions[name])
+        assert isinstance(value, bool), f"condition {name} gave {value!r}"
+        return value
+
+    def resolve(self, node: Any) -> Any:
+        if isinstance(node, list):
+            items = [self.resolve(item) for item in node]
+            return [item for item in items if item is not NO_VALUE]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            ((key, argument),) = node.items()
+            if key in ("Ref", "Condition") or key.startswith("Fn::"):
+                return self._function(key, argument)
+        resolved = {key: self.resolve(value) for key, value in node.items()}
+        return {key: value for key, value in resolved.items() if value is not NO_VALUE}
+
+    def _function(self, name: str, argument: Any) -> Any:
+        match name:
+            case "Ref":
+                return NO_VALUE if argument == "AWS::NoValue" else self.values[argument]
+            case "Condition":
+                return self.condition(argument)
+            case "Fn::If":
+                condition, if_true, if_false = argument
+                return self.resolve(if_true if self.condition(condition) else if_false)
+            case "Fn::Equals":
+                left, right = (self.resolve(side) for side in argument)
+                return left == right
+            case "Fn::Not":
+                return not self.resolve(argument[0])
+            case "Fn::And":
+                return all(self.resolve(item) for item in argument)
+            case "Fn::Or":
+                return any(self.resolve(item) for item in argument)
+            case "Fn::Select":
+                index, items = argument
+                return self.resolve(items)[int(self.resolve(index))]
+            case "Fn::Split":
+                delimiter, source = argument
+                return str(self.resolve(source)).split(delimiter)
+            case "Fn::Join":
+                delimiter, items = argument
+                return delimiter.join(self.resolve(items))
+            case "Fn::FindInMap":
+                mapping, first, second = (self.resolve(key) for key in argument)
+                return self.mappings[mapping][first][second]
+            case "Fn::GetAtt":
+                return ".".join(argument)
+            case "Fn::Sub":
+                return self._sub(argument)
+        raise NotImplementedError(f"{name} is not evaluated by these tests")
+
+    def _sub(self, argument: Any) -> str:
+        text, variables = (argument, {}) if isinstance(argument, str) else argument
+        local = {name: self.resolve(value) for name, value in variables.items()}
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in local:
+                return str(local[name])
+            if name in self.values:
+                return self.values[name]
+            resource, _, attribute = name.partition(".")
+            assert resource in self.values, f"unknown ${{{name}}}"
+            assert attribute, f"unknown ${{{name}}}"
+            return name
+
+        return re.sub(r"\$\{([^}]+)\}", substitute, text)
+
+
+def as_list(value: Any) -> list[Any]:
+    """A policy's Action, Resource or Statement, which may be one item or a list, as a list."""
+    return value if isinstance(value, list) else [value]
+
+
+def function_properties(cfn_template: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The function's properties in the transformed template, not evaluated."""
+    function: Mapping[str, Any] = cfn_template["Resources"][FUNCTION_ID]
+    assert function["Type"] == "AWS::Lambda::Function"
+    properties: Mapping[str, Any] = function["Properties"]
+    return properties
+
+
+def role_properties(cfn_template: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The properties of the function's execution role, not evaluated."""
+    role_id, attribute = function_properties(cfn_template)["Role"]["Fn::GetAtt"]
+    role: Mapping[str, Any] = cfn_template["Resources"][role_id]
+    assert (role["Type"], attribute) == ("AWS::IAM::Role", "Arn")
+    properties: Mapping[str, Any] = role["Properties"]
+    return properties
+
+
+def role_statements(cfn_template: Mapping[str, Any], **parameters: str) -> list[dict[str, Any]]:
+    """The role's inline statements, evaluated for the parameter values, Sid left out."""
+    evaluator = Evaluator(cfn_template, parameters)
+    statements = []
+    for policy in role_properties(cfn_template).get("Policies", []):
+        for statement in evaluator.resolve(policy["PolicyDocument"]["Statement"]):
+            assert set(statement) <= {"Sid", "Effect", "Action", "Resource", "Condition"}, statement
+            condition = {"Condition": statement["Condition"]} if "Condition" in statement else {}
+            statements.append(
+                {
+                    "Effect": statement["Effect"],
+                    "Action": sorted(as_list(statement["Action"])),
+                    "Resource": as_list(statement["Resource"]),
+                    **condition,
+                }
+            )
+    return statements
+
+
+def resources_of_type(
+    cfn_template: Mapping[str, Any], resource_type: str, **parameters: str
+) -> dict[str, Any]:
+    """The resources of a type that exist for the parameter values, by logical ID, evaluated."""
+    evaluator = Evaluator(cfn_template, parameters)
+    return {
+        logical_id: evaluator.resolve(resource["Properties"])
+        for logical_id, resource in cfn_template["Resources"].items()
+        if resource["Type"] == resource_type
+        and ("Condition" not in resource or evaluator.condition(resource["Condition"]))
+    }
+
+
+def api_operations(cfn_template: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
+    """The HTTP API's operations by (METHOD, path), from the OpenAPI body SAM gives the API."""
+    api = cfn_template["Resources"][API_ID]
+    assert api["Type"] == "AWS::ApiGatewayV2::Api"
+    return {
+        (method.upper(), path): operation
+        for path, methods in api["Properties"]["Body"]["paths"].items()
+        for method, operation in methods.items()
+    }
+
+
+def pattern_matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    """EventBridge pattern matching, for the parts of the syntax the template uses.
+
+    Every field of the pattern must be in the event; a list matches when the event's value equals
+    one of its literals or starts with a {"prefix": ...} of it.
+    """
+    for field, expected in pattern.items():
+        if field not in event:
+            return False
+        value = event[field]
+        if isinstance(expected, Mapping):
+            if not (isinstance(value, Mapping) and pattern_matches(expected, value)):
+                return False
+            continue
+        assert all(isinstance(item, str) or set(item) == {"prefix"} for item in expected), expected
+        if not any(
+            value == item if isinstance(item, str) else str(value).startswith(item["prefix"])
+            for item in expected
+        ):
+            return False
+    return True

@@ -1,0 +1,172 @@
+"""How alarms and stop requests reach the function: the rules, the SNS subscription, who may invoke."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from tests.template.cfn import (
+    ALARM_ARN_PREFIX,
+    ALARM_RULE_ID,
+    FUNCTION_ID,
+    PSEUDO_PARAMETERS,
+    QUEUE_ID,
+    REQUEST_RULE_ID,
+    TOPIC_ARN,
+    pattern_matches,
+    resources_of_type,
+)
+
+ALARM_PRINCIPAL = "lambda.alarms.cloudwatch.amazonaws.com"
+
+
+def _alarm_event(name: str, state: str, configuration: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "7f3c2a10-5b1e-4e0c-9a0d-2b6f1c9e8d41",
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "account": "123456789012",
+        "region": "eu-west-1",
+        "resources": [ALARM_ARN_PREFIX + name],
+        "detail": {
+            "alarmName": name,
+            "state": {"value": state, "reason": "...", "timestamp": "2025-03-04T10:15:30.115+0000"},
+            "previousState": {"value": "OK", "reason": "...", "timestamp": "2025-03-04T10:14:30.101+0000"},
+            "configuration": configuration,
+        },
+    }
+
+
+METRIC_CONFIGURATION = {"metrics": [{"id": "m1", "returnData": True}]}
+COMPOSITE_CONFIGURATION = {"alarmRule": 'ALARM("kill-switch-checkout-5xx")'}
+STOP_REQUEST_EVENT = {
+    "version": "0",
+    "id": "0d5e1c3a-7b2f-4e6d-8c9a-1b2c3d4e5f60",
+    "detail-type": "Stop Deployment Request",
+    "source": "com.example.release-tooling",
+    "account": "123456789012",
+    "region": "eu-west-1",
+    "resources": [],
+    "detail": {"deploymentId": "d-7QK2M4X1B", "autoRollbackEnabled": True},
+}
+
+
+@pytest.mark.parametrize(
+    ("parameters", "expected_principals"),
+    [
+        ({}, ["apigateway.amazonaws.com"] * 4 + ["events.amazonaws.com"] * 2 + [ALARM_PRINCIPAL]),
+        (
+            {"AlarmTopicArn": TOPIC_ARN},
+            ["apigateway.amazonaws.com"] * 4
+            + ["events.amazonaws.com"] * 2
+            + [ALARM_PRINCIPAL, "sns.amazonaws.com"],
+        ),
+    ],
+)
+def test_only_the_intended_services_may_invoke_the_function(
+    cfn_template: dict[str, Any], parameters: dict[str, str], expected_principals: list[str]
+) -> None:
+    permissions = resources_of_type(cfn_template, "AWS::Lambda::Permission", **parameters).values()
+
+    assert sorted(p["Principal"] for p in permissions) == sorted(expected_principals)
+    assert {p["Action"] for p in permissions} == {"lambda:InvokeFunction"}
+    assert {p["FunctionName"] for p in permissions} <= {FUNCTION_ID, f"{FUNCTION_ID}.Arn"}
+    assert all(p.get("SourceArn") for p in permissions)
+    events_sources = sorted(p["SourceArn"] for p in permissions if p["Principal"] == "events.amazonaws.com")
+    assert events_sources == sorted([f"{ALARM_RULE_ID}.Arn", f"{REQUEST_RULE_ID}.Arn"])
+
+
+@pytest.mark.parametrize("prefix", ["kill-switch-", "stop-"])
+def test_only_this_accounts_alarms_named_with_the_prefix_may_invoke_the_function(
+    cfn_template: dict[str, Any], prefix: str
+) -> None:
+    permissions = resources_of_type(cfn_template, "AWS::Lambda::Permission", AlarmNamePrefix=prefix).values()
+
+    [alarm_action] = [p for p in permissions if p["Principal"] == ALARM_PRINCIPAL]
+    assert alarm_action["SourceArn"] == f"{ALARM_ARN_PREFIX}{prefix}*"
+    assert alarm_action["SourceAccount"] == PSEUDO_PARAMETERS["AWS::AccountId"]
+
+
+@pytest.mark.parametrize("prefix", ["kill-switch-", "stop-"])
+def test_alarm_rule_routes_only_alarms_named_with_the_prefix_going_to_alarm(
+    cfn_template: dict[str, Any], prefix: str
+) -> None:
+    rules = resources_of_type(cfn_template, "AWS::Events::Rule", AlarmNamePrefix=prefix)
+    pattern = rules[ALARM_RULE_ID]["EventPattern"]
+
+    assert pattern == {
+        "source": ["aws.cloudwatch"],
+        "detail-type": ["CloudWatch Alarm State Change"],
+        "detail": {"alarmName": [{"prefix": prefix}], "state": {"value": ["ALARM"]}},
+    }
+    for configuration in (METRIC_CONFIGURATION, COMPOSITE_CONFIGURATION):
+        assert pattern_matches(pattern, _alarm_event(f"{prefix}checkout-5xx", "ALARM", configuration))
+        assert not pattern_matches(pattern, _alarm_event(f"{prefix}checkout-5xx", "OK", configuration))
+        assert not pattern_matches(
+            pattern, _alarm_event(f"{prefix}checkout-5xx", "INSUFFICIENT_DATA", configuration)
+        )
+        assert not pattern_matches(
+            pattern, _alarm_event(f"other-{prefix}checkout-5xx", "ALARM", configuration)
+        )
+    assert not pattern_matches(pattern, STOP_REQUEST_EVENT)
+
+
+def test_stop_request_rule_takes_stop_deployment_requests_from_any_source(
+    cfn_template: dict[str, Any],
+) -> None:
+    rules = resources_of_type(cfn_template, "AWS::Events::Rule")
+    pattern = rules[REQUEST_RULE_ID]["EventPattern"]
+
+    assert pattern == {"detail-type": ["Stop Deployment Request"]}
+    assert pattern_matches(pattern, STOP_REQUEST_EVENT)
+    assert pattern_matches(pattern, {**STOP_REQUEST_EVENT, "source": "my.other.tool"})
+    assert not pattern_matches(
+        pattern, _alarm_event("kill-switch-checkout-5xx", "ALARM", METRIC_CONFIGURATION)
+    )
+
+
+def test_both_rules_use_the_default_bus_bounded_retries_and_the_failed_queue(
+    cfn_template: dict[str, Any],
+) -> None:
+    rules = resources_of_type(cfn_template, "AWS::Events::Rule")
+
+    assert set(rules) == {ALARM_RULE_ID, REQUEST_RULE_ID}
+    for rule in rules.values():
+        assert "EventBusName" not in rule  # the default bus
+        [target] = rule["Targets"]
+        assert target["Arn"] == f"{FUNCTION_ID}.Arn"
+        assert target["RetryPolicy"] == {"MaximumRetryAttempts": 4, "MaximumEventAgeInSeconds": 600}
+        assert target["DeadLetterConfig"] == {"Arn": f"{QUEUE_ID}.Arn"}
+
+
+def test_alarm_topic_subscription_exists_only_when_a_topic_is_given(cfn_template: dict[str, Any]) -> None:
+    assert resources_of_type(cfn_template, "AWS::SNS::Subscription") == {}
+
+    [subscription] = resources_of_type(
+        cfn_template, "AWS::SNS::Subscription", AlarmTopicArn=TOPIC_ARN, AlarmNamePrefix="stop-"
+    ).values()
+    assert subscription == {
+        "Protocol": "lambda",
+        "Endpoint": f"{FUNCTION_ID}.Arn",
+        "TopicArn": TOPIC_ARN,
+        "Region": "eu-central-1",
+        "FilterPolicyScope": "MessageBody",
+        "FilterPolicy": {"AlarmName": [{"prefix": "stop-"}], "NewStateValue": ["ALARM"]},
+    }
+    permissions = resources_of_type(cfn_template, "AWS::Lambda::Permission", AlarmTopicArn=TOPIC_ARN).values()
+    [sns] = [p for p in permissions if p["Principal"] == "sns.amazonaws.com"]
+    assert sns["SourceArn"] == TOPIC_ARN
+
+
+def test_subscription_filter_passes_alarm_notifications_of_the_prefix_only(
+    cfn_template: dict[str, Any],
+) -> None:
+    [subscription] = resources_of_type(
+        cfn_template, "AWS::SNS::Subscription", AlarmTopicArn=TOPIC_ARN
+    ).values()
+    message = {"AlarmName": "kill-switch-checkout-5xx", "NewStateValue": "ALARM", "OldStateValue": "OK"}
+
+    assert pattern_matches(subscription["FilterPolicy"], message)
+    assert not pattern_matches(subscription["FilterPolicy"], {**message, "NewStateValue": "OK"})
+    assert not pattern_matches(subscription["FilterPolicy"], {**message, "AlarmName": "checkout-5xx"})

@@ -1,0 +1,254 @@
+"""The function role's permissions, statement by statement, for the parameter values that change them."""
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.template.cfn import (
+    ALARM_ARN_PREFIX,
+    APPLICATION_ARN_PREFIX,
+    BATCH_GET,
+    BATCH_GET_GROUPS,
+    DECRYPT,
+    GET,
+    GET_PARAMETER,
+    GET_SECRET,
+    GROUP_ARN_PREFIX,
+    LIST,
+    LIST_ALARM_TAGS,
+    LIST_APPLICATIONS,
+    LIST_GROUPS,
+    QUEUE_ID,
+    SEND_MESSAGE,
+    SLACK_PARAMETER,
+    SLACK_SECRET_ARN,
+    STOP,
+    Evaluator,
+    role_properties,
+    role_statements,
+)
+
+
+def test_role_allows_stop_anywhere_and_reads_only_in_the_default_allowed_groups(
+    cfn_template: dict[str, Any],
+) -> None:
+    # Given the default parameters (AllowedDeploymentGroups "*", AlarmNamePrefix "kill-switch-",
+    # no discovery), Then the deployment reads cover every group here, and the alarm tags only
+    # the alarms named with the prefix. SAM adds the first statement for the on-failure queue.
+    assert role_statements(cfn_template) == [
+        {"Effect": "Allow", "Action": [SEND_MESSAGE], "Resource": [f"{QUEUE_ID}.Arn"]},
+        {"Effect": "Allow", "Action": [STOP], "Resource": ["*"]},
+        {
+            "Effect": "Allow",
+            "Action": sorted([GET, LIST, BATCH_GET]),
+            "Resource": [GROUP_ARN_PREFIX + "*"],
+        },
+        {"Effect": "Allow", "Action": [LIST_ALARM_TAGS], "Resource": [ALARM_ARN_PREFIX + "kill-switch-*"]},
+    ]
+
+
+def test_discovery_adds_only_the_reads_it_needs(cfn_template: dict[str, Any]) -> None:
+    # Given DiscoverAlarmTargets true (and two allowed globs, a custom prefix), Then the groups'
+    # configurations are readable in the allowed groups only, and the lists are added.
+    statements = role_statements(
+        cfn_template,
+        DiscoverAlarmTargets="true",
+        AllowedDeploymentGroups="checkout/prod,*/staging",
+        AlarmNamePrefix="stop-",
+    )
+
+    assert statements == [
+        {"Effect": "Allow", "Action": [SEND_MESSAGE], "Resource": [f"{QUEUE_ID}.Arn"]},
+        {"Effect": "Allow", "Action": [STOP], "Resource": ["*"]},
+        {
+            "Effect": "Allow",
+            "Action": sorted([GET, LIST, BATCH_GET, BATCH_GET_GROUPS]),
+            "Resource": [GROUP_ARN_PREFIX + "checkout/prod", GROUP_ARN_PREFIX + "*/staging"],
+        },
+        {"Effect": "Allow", "Action": [LIST_ALARM_TAGS], "Resource": [ALARM_ARN_PREFIX + "stop-*"]},
+        {"Effect": "Allow", "Action": [LIST_APPLICATIONS], "Resource": ["*"]},
+        {"Effect": "Allow", "Action": [LIST_GROUPS], "Resource": [APPLICATION_ARN_PREFIX + "*"]},
+    ]
+
+
+def test_without_discovery_the_role_cannot_list_applications_or_groups(cfn_template: dict[str, Any]) -> None:
+    for discover in ("false", None):
+        parameters = {"DiscoverAlarmTargets": discover} if discover else {}
+        statements = role_statements(cfn_template, **parameters)
+
+        actions = {action for statement in statements for action in statement["Action"]}
+        assert not actions & {BATCH_GET_GROUPS, LIST_APPLICATIONS, LIST_GROUPS}
+
+
+@pytest.mark.parametrize(
+    "allowed",
+    [
+        "*",
+        "checkout/prod",
+        "*/prod,checkout/*",
+        ",".join(f"app{n}/prod" for n in range(10)),
+    ],
+)
+def test_get_deployment_is_scoped_to_one_arn_per_allowed_glob(
+    cfn_template: dict[str, Any], allowed: str
+) -> None:
+    for discover in ("true", "false"):
+        statements = role_statements(
+            cfn_template, AllowedDeploymentGroups=allowed, DiscoverAlarmTargets=discover
+        )
+
+        get_resources = [s["Resource"] for s in statements if GET in s["Action"]]
+        assert get_resources == [[GROUP_ARN_PREFIX + glob for glob in allowed.split(",")]]
+
+
+@pytest.mark.parametrize(
+    ("slack", "slack_reads"),
+    [("", set()), (SLACK_PARAMETER, {GET_PARAMETER, DECRYPT}), (SLACK_SECRET_ARN, {GET_SECRET, DECRYPT})],
+)
+@pytest.mark.parametrize("discover", ["true", "false"])
+@pytest.mark.parametrize("allowed", ["*", "checkout/prod,*/staging"])
+def test_role_grants_no_wildcard_action_and_no_write_but_stop(
+    cfn_template: dict[str, Any], allowed: str, discover: str, slack: str, slack_reads: set[str]
+) -> None:
+    statements = role_statements(
+        cfn_template,
+        AllowedDeploymentGroups=allowed,
+        DiscoverAlarmTargets=discover,
+        SlackSigningSecretParam=slack,
+    )
+
+    actions = {action for statement in statements for action in statement["Action"]}
+    reads = {GET, LIST, BATCH_GET, LIST_ALARM_TAGS} | slack_reads
+    discovery = {BATCH_GET_GROUPS, LIST_APPLICATIONS, LIST_GROUPS}
+    # The only writes: StopDeployment, and the on-failure records into the stack's own queue.
+    assert actions == {STOP, SEND_MESSAGE} | reads | (discovery if discover == "true" else set())
+    assert all("*" not in action for action in actions)
+    assert all(statement["Effect"] == "Allow" for statement in statements)
+    assert [s["Resource"] for s in statements if s["Action"] == [SEND_MESSAGE]] == [[f"{QUEUE_ID}.Arn"]]
+    # Only actions without a resource type are granted on "*", and kms:Decrypt only through the
+    # service that holds the Slack signing secret.
+    on_anything = [s["Action"] for s in statements if "*" in s["Resource"] and "Condition" not in s]
+    assert on_anything == ([[STOP], [LIST_APPLICATIONS]] if discover == "true" else [[STOP]])
+    conditional = [s for s in statements if "Condition" in s]
+    assert [s["Action"] for s in conditional] == ([[DECRYPT]] if slack else [])
+    assert all(set(s["Condition"]) == {"StringEquals"} for s in conditional)
+    assert all(set(s["Condition"]["StringEquals"]) == {"kms:ViaService"} for s in conditional)
+
+
+@pytest.mark.parametrize("parameters", [{}, {"SlackSigningSecretParam": ""}])
+def test_without_slack_the_role_reads_no_secret_and_decrypts_nothing(
+    cfn_template: dict[str, Any], parameters: dict[str, str]
+) -> None:
+    # Given SlackSigningSecretParam empty (the default), Then no Parameter Store, Secrets Manager
+    # or KMS permission at all.
+    statements = role_statements(cfn_template, DiscoverAlarmTargets="true", **parameters)
+
+    actions = {action for statement in statements for action in statement["Action"]}
+    assert not {action for action in actions if action.split(":")[0] in ("ssm", "secretsmanager", "kms")}
+    assert all("Condition" not in statement for statement in statements)
+
+
+def test_slack_secret_in_parameter_store_is_readable_and_decryptable_through_ssm_only(
+    cfn_template: dict[str, Any],
+) -> None:
+    # Given an SSM parameter name (it starts with /, so it follows "parameter" directly), Then
+    # exactly that parameter may be read, and KMS may decrypt only on behalf of SSM.
+    baseline = role_statements(cfn_template)
+
+    statements = role_statements(cfn_template, SlackSigningSecretParam=SLACK_PARAMETER)
+
+    assert statements == [
+        *baseline,
+        {
+            "Effect": "Allow",
+            "Action": [GET_PARAMETER],
+            "Resource": ["arn:aws:ssm:eu-west-1:123456789012:parameter/stop-deployment/slack-signing-secret"],
+        },
+        {
+            "Effect": "Allow",
+            "Action": [DECRYPT],
+            "Resource": ["*"],
+            "Condition": {"StringEquals": {"kms:ViaService": "ssm.eu-west-1.amazonaws.com"}},
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("secret_arn", "secret_region"),
+    [
+        (SLACK_SECRET_ARN, "eu-west-1"),
+        ("arn:aws:secretsmanager:us-east-1:111122223333:secret:slack-AbCdEf", "us-east-1"),
+    ],
+)
+def test_slack_secret_in_secrets_manager_is_readable_and_decryptable_through_secrets_manager_only(
+    cfn_template: dict[str, Any], secret_arn: str, secret_region: str
+) -> None:
+    # Given a Secrets Manager secret's full ARN, Then exactly that secret may be read, and KMS may
+    # decrypt only on behalf of Secrets Manager in the secret's region.
+    baseline = role_statements(cfn_template)
+
+    statements = role_statements(cfn_template, SlackSigningSecretParam=secret_arn)
+
+    assert statements == [
+        *baseline,
+        {"Effect": "Allow", "Action": [GET_SECRET], "Resource": [secret_arn]},
+        {
+            "Effect": "Allow",
+            "Action": [DECRYPT],
+            "Resource": ["*"],
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"secretsmanager.{secret_region}.amazonaws.com"}
+            },
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "read", "service"),
+    [
+        ("", None, None),
+        (SLACK_PARAMETER, GET_PARAMETER, "ssm"),
+        ("/slack", GET_PARAMETER, "ssm"),
+        ("/a/b.c_d-e/F9", GET_PARAMETER, "ssm"),
+        (SLACK_SECRET_ARN, GET_SECRET, "secretsmanager"),
+        (
+            "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:a/b_c+d=e.f@g-h-AbC123",
+            GET_SECRET,
+            "secretsmanager",
+        ),
+    ],
+)
+def test_slack_conditions_pick_the_store_of_every_accepted_value(
+    cfn_template: dict[str, Any], value: str, read: str | None, service: str | None
+) -> None:
+    # Given a value the parameter's pattern accepts, Then exactly one store is readable (none when
+    # empty), and the read comes with a decrypt through that same service only.
+    assert re.fullmatch(cfn_template["Parameters"]["SlackSigningSecretParam"]["AllowedPattern"], value)
+    evaluator = Evaluator(cfn_template, {"SlackSigningSecretParam": value})
+    assert evaluator.condition("SlackSigningSecretInParameterStore") is (service == "ssm")
+    assert evaluator.condition("SlackSigningSecretInSecretsManager") is (service == "secretsmanager")
+
+    statements = role_statements(cfn_template, SlackSigningSecretParam=value)
+
+    secret_actions = {GET_PARAMETER, GET_SECRET, DECRYPT}
+    added = [s for s in statements if secret_actions & set(s["Action"])]
+    if read is None:
+        assert added == []
+        return
+    [reads, decrypts] = added
+    assert reads["Action"] == [read]
+    assert reads["Resource"] != ["*"]
+    assert decrypts["Action"] == [DECRYPT]
+    assert decrypts["Condition"]["StringEquals"]["kms:ViaService"].startswith(f"{service}.")
+
+
+def test_role_managed_policies_are_basic_execution_and_xray_write(cfn_template: dict[str, Any]) -> None:
+    # SAM adds the X-Ray write policy whenever Tracing is not a literal "Disabled", and here it
+    # is an Fn::If on EnableTracing, so it is always there (write-only telemetry, no CodeDeploy).
+    arns = Evaluator(cfn_template).resolve(role_properties(cfn_template)["ManagedPolicyArns"])
+
+    assert sorted(arns) == [
+        "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    ]

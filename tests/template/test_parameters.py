@@ -1,0 +1,215 @@
+"""The template's parameters: the values their patterns accept and reject, and that the settings take them."""
+
+import re
+from typing import Any
+
+import pytest
+
+from stop_deployment import settings
+from stop_deployment.target import Target
+from tests.template.cfn import (
+    SLACK_PARAMETER,
+    SLACK_SECRET_ARN,
+    TOPIC_ARN,
+    Evaluator,
+    function_properties,
+)
+
+
+@pytest.mark.parametrize(
+    "allowed",
+    [
+        "*",
+        "checkout/prod",
+        "*/prod,checkout/*",
+        "team.a@x_y-z+w=v/prod?",
+        ",".join(f"app{n}/prod" for n in range(10)),
+    ],
+)
+def test_allowed_deployment_groups_pattern_accepts(sam_template: dict[str, Any], allowed: str) -> None:
+    pattern = sam_template["Parameters"]["AllowedDeploymentGroups"]["AllowedPattern"]
+
+    assert re.fullmatch(pattern, allowed)
+
+
+@pytest.mark.parametrize(
+    "allowed",
+    [
+        "",
+        "checkout",  # not application/group
+        "checkout/prod,",
+        "checkout/prod, */staging",  # spaces would end up inside an ARN
+        "checkout/[ab]",  # IAM has no character classes
+        "checkout/prod/x",
+        ",".join(f"app{n}/prod" for n in range(11)),  # the policy holds 10 at most
+    ],
+)
+def test_allowed_deployment_groups_pattern_rejects(sam_template: dict[str, Any], allowed: str) -> None:
+    pattern = sam_template["Parameters"]["AllowedDeploymentGroups"]["AllowedPattern"]
+
+    assert not re.fullmatch(pattern, allowed)
+
+
+def test_parameters_offer_the_values_the_settings_accept(sam_template: dict[str, Any]) -> None:
+    parameters = sam_template["Parameters"]
+
+    assert parameters["DefaultAutoRollback"]["AllowedValues"] == ["true", "false", "deployment-group"]
+    assert parameters["DefaultAutoRollback"]["Default"] == "true"
+    for name in ("DryRun", "EnableTracing"):
+        assert parameters[name]["AllowedValues"] == ["true", "false"]
+        assert parameters[name]["Default"] == "false"
+    assert parameters["AllowedDeploymentGroups"]["Default"] == "*"
+    assert parameters["LogLevel"]["Default"] == "INFO"
+    assert parameters["AlarmAutoRollback"]["AllowedValues"] == ["true", "false", "deployment-group"]
+    assert parameters["AlarmAutoRollback"]["Default"] == "true"
+    assert parameters["DiscoverAlarmTargets"]["AllowedValues"] == ["true", "false"]
+    assert parameters["DiscoverAlarmTargets"]["Default"] == "false"
+    assert parameters["AlarmNamePrefix"]["Default"] == "kill-switch-"
+    assert parameters["AlarmTargets"]["Default"] == "{}"
+    assert parameters["AlarmTargetsTagKey"]["Default"] == "stop-deployment:targets"
+    assert parameters["AlarmTopicArn"]["Default"] == ""
+    for name in ("SlackSigningSecretParam", "SlackAllowedUsers", "SlackAllowedChannels", "SlackAllowedTeams"):
+        assert parameters[name]["Default"] == ""
+
+
+def test_settings_accept_every_value_the_parameters_allow(cfn_template: dict[str, Any]) -> None:
+
+    def variables(**parameters: str) -> dict[str, str]:
+        environment = Evaluator(cfn_template, parameters).resolve(
+            function_properties(cfn_template)["Environment"]
+        )
+        return {name: str(value) for name, value in environment["Variables"].items()}
+
+    choices = ("DefaultAutoRollback", "AlarmAutoRollback", "DryRun", "EnableTracing", "DiscoverAlarmTargets")
+    for name in choices:
+        for value in cfn_template["Parameters"][name]["AllowedValues"]:
+            settings.load(variables(**{name: value}))
+
+    for slack in (
+        {"SlackSigningSecretParam": SLACK_PARAMETER},
+        {"SlackSigningSecretParam": SLACK_SECRET_ARN},
+        {
+            "SlackAllowedUsers": "U0123ABCD,W0456EFGH",
+            "SlackAllowedChannels": "C0123ABCD",
+            "SlackAllowedTeams": "T0123ABCD",
+        },
+    ):
+        settings.load(variables(**slack))
+    example = settings.load(variables(AlarmTargets='{"kill-switch-checkout-*":["checkout/prod"]}'))
+    assert example.alarm_targets == (("kill-switch-checkout-*", (Target("checkout", "prod"),)),)
+    defaults = settings.load(variables())
+    assert defaults.alarm_targets == ()
+    assert defaults.alarm_targets_tag_key == "stop-deployment:targets"
+    assert (defaults.discover_alarm_targets, defaults.alarm_auto_rollback) == (False, True)
+
+
+@pytest.mark.parametrize("prefix", ["kill-switch-", "k", "team.a@x_y+z=w/prod:", "x" * 100])
+def test_alarm_name_prefix_pattern_accepts(sam_template: dict[str, Any], prefix: str) -> None:
+    pattern = sam_template["Parameters"]["AlarmNamePrefix"]["AllowedPattern"]
+
+    assert re.fullmatch(pattern, prefix)
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "",  # would route every alarm and let every alarm invoke the function
+        "kill-*",  # a wildcard in the SourceArn / IAM resource
+        "kill?",
+        "kill switch",
+        'kill"',
+        "x" * 101,
+    ],
+)
+def test_alarm_name_prefix_pattern_rejects(sam_template: dict[str, Any], prefix: str) -> None:
+    pattern = sam_template["Parameters"]["AlarmNamePrefix"]["AllowedPattern"]
+
+    assert not re.fullmatch(pattern, prefix)
+
+
+@pytest.mark.parametrize(
+    ("topic_arn", "accepted"),
+    [
+        ("", True),
+        (TOPIC_ARN, True),
+        ("arn:aws-us-gov:sns:us-gov-west-1:111122223333:alarms_2", True),
+        ("arn:aws:sns:eu-west-1:111122223333:kill-switch.fifo", False),  # FIFO cannot invoke Lambda
+        ("arn:aws:sqs:eu-west-1:111122223333:kill-switch", False),
+        ("kill-switch", False),
+    ],
+)
+def test_alarm_topic_arn_pattern(sam_template: dict[str, Any], topic_arn: str, accepted: bool) -> None:
+    pattern = sam_template["Parameters"]["AlarmTopicArn"]["AllowedPattern"]
+
+    assert bool(re.fullmatch(pattern, topic_arn)) is accepted
+
+
+@pytest.mark.parametrize(
+    ("targets", "accepted"),
+    [
+        ("{}", True),
+        ('{"kill-switch-checkout-*":["checkout/prod"]}', True),
+        ('{"a": ["b/c"], "d": ["e/f", "g/h"]}', True),
+        ("{", False),  # what SAM CLI makes of an unquoted JSON override
+        ('["checkout/prod"]', False),
+        ("", False),
+    ],
+)
+def test_alarm_targets_pattern(sam_template: dict[str, Any], targets: str, accepted: bool) -> None:
+    pattern = sam_template["Parameters"]["AlarmTargets"]["AllowedPattern"]
+
+    assert bool(re.fullmatch(pattern, targets)) is accepted
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("", True),
+        (SLACK_PARAMETER, True),
+        ("/slack", True),
+        ("/a/b.c_d-e/F9", True),
+        (SLACK_SECRET_ARN, True),
+        ("arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:slack-signing-AbC123", True),
+        ("slack-signing-secret", False),  # a name without / would need another slash in the ARN
+        ("/stop-deployment/", False),
+        ("//slack", False),
+        ("/slack signing", False),
+        ("/slack*", False),  # a wildcard in the IAM resource
+        ("{{resolve:ssm:/slack}}", False),
+        ("arn:aws:ssm:eu-west-1:123456789012:parameter/slack", False),  # give the name instead
+        ("arn:aws:secretsmanager:eu-west-1:123456789012:secret:slack", False),  # no suffix: IAM misses it
+        ("arn:aws:secretsmanager:eu-west-1:123456789012:secret:slack-*", False),
+        ("arn:aws:secretsmanager:eu-west-1:1234:secret:slack-AbCdEf", False),
+        ("arn:aws:kms:eu-west-1:123456789012:key/slack-AbCdEf", False),
+    ],
+)
+def test_slack_signing_secret_param_pattern(sam_template: dict[str, Any], value: str, accepted: bool) -> None:
+    pattern = sam_template["Parameters"]["SlackSigningSecretParam"]["AllowedPattern"]
+
+    assert bool(re.fullmatch(pattern, value)) is accepted
+
+
+@pytest.mark.parametrize("name", ["SlackAllowedUsers", "SlackAllowedChannels", "SlackAllowedTeams"])
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("", True),
+        ("U0123ABCD", True),
+        ("U0123ABCD,U0456EFGH", True),
+        ("C0123ABCD,G0456EFGH,T0789IJKL,W0123ABCDEF", True),
+        ("U0123ABCD, U0456EFGH", False),  # no spaces
+        ("U0123ABCD,", False),
+        (",U0123ABCD", False),
+        ("U0123ABCD,,U0456EFGH", False),
+        ("u0123abcd", False),  # Slack IDs are upper case
+        ("@jdoe", False),  # a name, not an ID
+        ("#general", False),
+        ("*", False),
+    ],
+)
+def test_slack_allowed_ids_patterns(
+    sam_template: dict[str, Any], name: str, value: str, accepted: bool
+) -> None:
+    pattern = sam_template["Parameters"][name]["AllowedPattern"]
+
+    assert bool(re.fullmatch(pattern, value)) is accepted
