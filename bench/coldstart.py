@@ -3,6 +3,10 @@
 Each sample is a fresh interpreter (as Lambda starts one) that handles one event; the clock runs
 from just before the process is spawned until the local CodeDeploy receives its StopDeployment.
 The baseline process imports boto3, makes a CodeDeploy client and calls stop_deployment.
+
+Two ways in are measured twice, because where their data lives changes their cost: an alarm whose
+event carries its tags (CloudWatch's tag propagation) or whose tags are read (ListTagsForResource,
+a CloudWatch client), and Slack's signing secret in Parameter Store or in Secrets Manager.
 """
 
 import json
@@ -17,8 +21,8 @@ from typing import Any
 import boto3
 
 from local import aws, fake_codedeploy
-from local.slack import signed
-from local.world import SLACK_SECRET_PARAM, load_event, seed_slack_secret
+from local.slack import TEST_SIGNING_SECRET, signed
+from local.world import SLACK_SECRET_PARAM, load_event, seed_alarm, seed_slack_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 # Peak resident memory of this process since exec (ru_maxrss would include the forked parent's).
@@ -43,11 +47,12 @@ lambda_handler(json.loads(sys.argv[1]), LambdaContext())
 """
     + _PEAK_RSS
 )
-PATHS = ("baseline", "direct", "http", "alarm", "slack")
+PATHS = ("baseline", "direct", "http", "alarm", "alarm-tag-lookup", "slack", "slack-secrets-manager")
+SECRET_NAME = "stop-deployment/slack-signing-secret"
 
 
 def event_for(path: str, deployment_id: str, group: str) -> dict[str, Any]:
-    """The event a way in receives to stop one deployment (the alarm one carries its tags)."""
+    """The event a way in receives to stop one deployment in bench/{group}."""
     if path in ("baseline", "direct"):
         return {"deploymentId": deployment_id}
     if path == "http":
@@ -58,29 +63,39 @@ def event_for(path: str, deployment_id: str, group: str) -> dict[str, Any]:
         event = load_event("alarm-eventbridge-composite.json")
         event["detail"]["alarmTags"] = {"stop-deployment:targets": f"bench/{group}"}
         return dict(event)
+    if path == "alarm-tag-lookup":  # the alarm's tag is set to bench/{group} before the run
+        return dict(load_event("alarm-eventbridge.json"))
     return signed(load_event("slack-command-rest.json"), text=f"stop {deployment_id}")
 
 
-def child_environment(url: str) -> dict[str, str]:
+def child_environment(url: str, path: str) -> dict[str, str]:
+    secret = _secret_arn() if path == "slack-secrets-manager" else SLACK_SECRET_PARAM
     return {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",  # ROOT: HANDLER imports local.context
         **aws.environment(url),
-        "SLACK_SIGNING_SECRET_PARAM": SLACK_SECRET_PARAM,
+        "SLACK_SIGNING_SECRET_PARAM": secret,
         "POWERTOOLS_SERVICE_NAME": "stop-deployment",
     }
+
+
+def _secret_arn() -> str:
+    return str(boto3.client("secretsmanager").describe_secret(SecretId=SECRET_NAME)["ARN"])
 
 
 def one_run(path: str, client: Any, url: str, run: int) -> tuple[float, int]:
     """(seconds from spawn to StopDeployment received, peak RSS in KiB) for one fresh process."""
     group = f"cold-{path}-{run}"
     deployment_id = fake_codedeploy.create_deployment(client, "bench", group)
+    if path == "alarm-tag-lookup":
+        seed_alarm(f"bench/{group}")
+    environment = child_environment(url, path)
     fake_codedeploy.clear_calls()
     script = BASELINE if path == "baseline" else HANDLER
     started = time.time()
     process = subprocess.Popen(
         [sys.executable, "-c", script, json.dumps(event_for(path, deployment_id, group))],
-        env=child_environment(url),
+        env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -97,10 +112,12 @@ def imports(path: str, client: Any, url: str) -> list[tuple[str, float]]:
     (by subpackage for Powertools and this project), the costliest first, in ms."""
     group = f"imports-{path}"
     deployment_id = fake_codedeploy.create_deployment(client, "bench", group)
+    if path == "alarm-tag-lookup":
+        seed_alarm(f"bench/{group}")
     script = BASELINE if path == "baseline" else HANDLER
     finished = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", script, json.dumps(event_for(path, deployment_id, group))],
-        env=child_environment(url),
+        env=child_environment(url, path),
         capture_output=True,
         text=True,
         check=True,
@@ -120,6 +137,7 @@ def imports(path: str, client: Any, url: str) -> list[tuple[str, float]]:
 def measure(url: str, repeat: int) -> dict[str, Any]:
     client = boto3.client("codedeploy")
     seed_slack_secret()
+    boto3.client("secretsmanager").create_secret(Name=SECRET_NAME, SecretString=TEST_SIGNING_SECRET)
     times: dict[str, list[float]] = {path: [] for path in PATHS}
     memory: dict[str, list[int]] = {path: [] for path in PATHS}
     for run in range(repeat):  # interleaved, so that machine noise hits every path alike

@@ -1,6 +1,7 @@
 """Point boto3, in this process or a child's environment, at the local AWS (moto) on 127.0.0.1."""
 
-LOCAL_SERVICES = ("CODEDEPLOY", "CLOUDWATCH", "SSM", "SECRETSMANAGER")
+# The suffix is the service id in upper case, spaces as underscores ("Secrets Manager").
+LOCAL_SERVICES = ("CODEDEPLOY", "CLOUDWATCH", "SSM", "SECRETS_MANAGER")
 
 
 def environment(url: str) -> dict[str, str]:

@@ -336,3 +336,32 @@ def test_json_content_type_in_any_case_is_json(seeded: Any, lambda_context: Any)
 
     assert response["statusCode"] == 200
     assert fake_codedeploy.calls()[-1].params["autoRollbackEnabled"] is False
+
+
+@pytest.mark.parametrize(
+    ("stage", "raw_path"),
+    [("prod", f"/prod/deployments/{IN_FLIGHT_ID}/stop"), ("prod", f"/deployments/{IN_FLIGHT_ID}/stop")],
+)
+def test_an_http_api_stage_in_the_path_is_not_part_of_the_route(
+    seeded: Any, lambda_context: Any, stage: str, raw_path: str
+) -> None:
+    # A named stage prefixes rawPath on the execute-api URL, not behind a custom domain.
+    event = load_event("http-api-stop.json")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = raw_path
+    event["requestContext"]["stage"] = stage
+    event["body"] = None
+
+    response = lambda_handler(event, lambda_context)
+
+    assert response["statusCode"] == 200
+    assert status_of(IN_FLIGHT_ID) == "Stopped"
+
+
+def test_a_rest_path_with_a_trailing_slash_finds_its_route(seeded: Any, lambda_context: Any) -> None:
+    event = load_event("rest-stop.json")
+    event["path"] += "/"
+
+    response = lambda_handler(event, lambda_context)
+
+    assert response["statusCode"] == 200
+    assert status_of(IN_FLIGHT_ID) == "Stopped"

@@ -51,16 +51,20 @@ def test_every_iam_route_is_documented_and_every_documented_route_exists() -> No
     assert routes == set(schemas.DOCUMENTED_ROUTES)
 
 
-@pytest.mark.parametrize("payload", PAYLOADS)
-def test_direct_validator_and_pydantic_model_agree(payload: Any) -> None:
+VALIDATORS: list[Any] = [(StopRequest, parse_stop_request), (StopOptions, parse_stop_options)]
+
+
+@pytest.mark.parametrize(("model", "validate"), VALIDATORS, ids=["StopRequest", "StopOptions"])
+@pytest.mark.parametrize("payload", [*PAYLOADS, {"autoRollbackEnabled": False}, {"deploymentId": None}])
+def test_the_validator_and_its_pydantic_model_agree(model: Any, validate: Any, payload: Any) -> None:
     try:
-        model = StopRequest.model_validate(payload)
-        expected: Any = (model.deploymentId, model.autoRollbackEnabled)
+        parsed = model.model_validate(payload)
+        expected: Any = (parsed.deploymentId, parsed.autoRollbackEnabled)
     except ValidationError:
         expected = InvalidRequest
 
     try:
-        actual: Any = parse_stop_request(payload)
+        actual: Any = validate(payload)
     except InvalidRequest:
         actual = InvalidRequest
 
@@ -69,19 +73,3 @@ def test_direct_validator_and_pydantic_model_agree(payload: Any) -> None:
 
 def test_ids_are_trimmed_and_upper_cased() -> None:
     assert parse_stop_request({"deploymentId": " d-lgums25cc\n"}) == ("d-LGUMS25CC", None)
-
-
-@pytest.mark.parametrize("payload", [*PAYLOADS, {"autoRollbackEnabled": False}, {"deploymentId": None}])
-def test_options_validator_and_pydantic_model_agree(payload: Any) -> None:
-    try:
-        model = StopOptions.model_validate(payload)
-        expected: Any = (model.deploymentId, model.autoRollbackEnabled)
-    except ValidationError:
-        expected = InvalidRequest
-
-    try:
-        actual: Any = parse_stop_options(payload)
-    except InvalidRequest:
-        actual = InvalidRequest
-
-    assert actual == expected
