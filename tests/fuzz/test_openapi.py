@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-from local import fake_codedeploy as local_codedeploy  # noqa: E402
+from local import fake_codedeploy  # noqa: E402
 from local.serve import app  # noqa: E402
 from local.world import IN_FLIGHT_ID  # noqa: E402
 
@@ -44,7 +44,7 @@ def test_given_any_request_the_document_allows_or_forbids_then_the_answer_is_doc
     api: Any, case: Any
 ) -> None:
     # Each case starts with the example deployment in flight, so stops can succeed.
-    local_codedeploy.set_status(IN_FLIGHT_ID, "InProgress")
-    local_codedeploy.clear_calls()
+    fake_codedeploy.set_status(IN_FLIGHT_ID, "InProgress")
+    fake_codedeploy.clear_calls()
 
     case.call_and_validate(checks=CHECKS)
