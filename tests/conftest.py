@@ -1,6 +1,7 @@
 """Shared fixtures: the local CodeDeploy in-process (moto + the operations it lacks), the world of
 local/world.py on it, the Lambda context, the function's environment."""
 
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -49,6 +50,7 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def _forget_process_state() -> None:
     """What a warm Lambda keeps between invocations: settings, clients, the discovery cache."""
     settings.get.cache_clear()
+    gc.unfreeze()  # clients.long_lived froze what the last test's clients held: let it be collected
     codedeploy.client.cache_clear()
     cloudwatch.client.cache_clear()
     alarm_targets.forget_discovered()

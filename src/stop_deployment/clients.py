@@ -5,6 +5,9 @@ The endpoint comes from the environment as boto3 resolves it (AWS_ENDPOINT_URL_C
 CodeDeploy at the local stand-in); it is never set here.
 """
 
+import gc
+from typing import TypeVar
+
 from botocore.config import Config
 
 from . import __version__
@@ -26,3 +29,12 @@ CONFIG = Config(
     user_agent_extra=f"stop-deployment/{__version__}",
     max_pool_connections=MAX_PARALLEL_CALLS,
 )
+
+Client = TypeVar("Client")
+
+
+def long_lived(client: Client) -> Client:
+    """A client created once per process: its service model, like the imports (see handler.py), is
+    taken out of the garbage collector's sight, so that building the next client does not rescan it."""
+    gc.freeze()
+    return client

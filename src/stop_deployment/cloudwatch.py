@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .clients import CONFIG
+from .clients import CONFIG, long_lived
 from .observability import logger
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 @functools.cache
 def client() -> "CloudWatchClient":
-    return boto3.client("cloudwatch", config=CONFIG)
+    return long_lived(boto3.client("cloudwatch", config=CONFIG))
 
 
 def alarm_tags(alarm_arn: str) -> dict[str, str] | None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
-from .clients import CONFIG, MAX_PARALLEL_CALLS
+from .clients import CONFIG, MAX_PARALLEL_CALLS, long_lived
 from .errors import (
     AccessDenied,
     CodeDeployTimeout,
@@ -65,7 +65,7 @@ _MESSAGES: dict[type[StopDeploymentError], str] = {
 @functools.cache
 def client() -> "CodeDeployClient":
     """One client per process, created on first use so warm invocations reuse its connections."""
-    return boto3.client("codedeploy", config=CONFIG)
+    return long_lived(boto3.client("codedeploy", config=CONFIG))
 
 
 def stop(deployment_id: str, auto_rollback: bool | None) -> tuple[str, str]:

