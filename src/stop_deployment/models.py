@@ -1,6 +1,7 @@
 """Pydantic request models: the source of truth for the request rules (see validation.py).
 
-Imported only by the HTTP API and by the schema generator, never on the direct path.
+Used at build time only: `make schemas` generates request.schemas.json and docs/openapi.json from
+them, and the tests check that the validators agree with them. The function never imports pydantic.
 """
 
 from typing import Annotated
