@@ -143,13 +143,13 @@ def stop_active_deployments(
 
 def _allowed(reports: dict[Target, TargetReport], caller: Caller) -> list[Target]:
     """The groups the allowlist admits; the others are reported as refused, never listed."""
-    config = settings.get()
-    for target in (target for target in reports if not config.allows(target)):
+    allowed = [target for target in reports if settings.get().allows(target)]
+    for target in reports.keys() - set(allowed):
         _mark_failed(
             reports[target], DeploymentGroupNotAllowed(f"{target} is not in ALLOWED_DEPLOYMENT_GROUPS")
         )
         logger.warning("Target refused", extra={"target": str(target), **caller.details})
-    return [target for target in reports if config.allows(target)]
+    return allowed
 
 
 def _owners(

@@ -140,10 +140,15 @@ def _alarm_targets(raw: str) -> tuple[tuple[str, tuple[Target, ...]], ...]:
         raise ConfigurationError(f"ALARM_TARGETS must be a JSON object like {example}")
     parsed = []
     for alarm, names in mapping.items():
-        targets = [Target.parse(n) for n in names if isinstance(n, str)] if isinstance(names, list) else []
-        if not isinstance(names, list) or len(targets) != len(names) or None in targets:
+        read = (
+            [Target.parse(n) if isinstance(n, str) else None for n in names]
+            if isinstance(names, list)
+            else [None]
+        )
+        targets = tuple(target for target in read if target is not None)
+        if len(targets) != len(read):
             raise ConfigurationError(
                 f"ALARM_TARGETS[{alarm!r}] must list application/deploymentGroup names, e.g. {example}"
             )
-        parsed.append((alarm, tuple(t for t in targets if t is not None)))
+        parsed.append((alarm, targets))
     return tuple(parsed)

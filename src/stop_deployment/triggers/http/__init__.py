@@ -67,7 +67,8 @@ def recognise(event: Any) -> Kind | None:
 
 
 def handle(kind: Kind, event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
-    logger.set_correlation_id(request_id(event) or context.aws_request_id)
+    api_request_id = request_id(event)  # read even when the envelope is invalid, for the error body
+    logger.set_correlation_id(api_request_id or context.aws_request_id)
     try:
         request = parse(event, kind)
         for route in ROUTES:
@@ -75,4 +76,4 @@ def handle(kind: Kind, event: dict[str, Any], context: "LambdaContext") -> dict[
                 return route.handle(request, found.groupdict())
         raise RouteNotFound(f"No route for {request.method} {request.path}")
     except StopDeploymentError as error:
-        return error_response(error, request_id(event))
+        return error_response(error, api_request_id)
