@@ -1,17 +1,23 @@
 """The one world the demo, serve, bench and the tests share: the deployments the events/ files name, the
-alarm that guards them, the Slack signing secret, and the events/ files themselves.
+alarm that guards them, the Slack signing secret, the stop ledger and notification topic that close the
+loop, and the events/ files themselves.
 
     checkout/prod  d-LGUMS25CC InProgress, d-C0MPLETED Succeeded, d-CHK0UT002 Queued
     payments/prod  d-PAYM3NTS1 InProgress (another team's: nothing aimed at checkout may touch it)
     CloudWatch     kill-switch-checkout-5xx, tagged stop-deployment:targets=checkout/prod
     SSM            /stop-deployment/slack-signing-secret = local.slack.TEST_SIGNING_SECRET
+    DynamoDB       stop-deployment-stops (key deploymentId, TTL on expiresAt)      seed_stops_table()
+    SNS            stop-deployment-notifications, read through the SQS queue
+                   stop-deployment-notifications-inbox                              seed_notify_topic()
 
-seed() seeds it whole (demo, serve); the parts let a test take less (checkout/prod only, no alarm)
-or tag the alarm otherwise.
+seed() seeds the deployments, the alarm and the secret (demo, serve); the parts let a test take less
+(checkout/prod only, no alarm) or tag the alarm otherwise. The table and the topic are seeded only by
+whoever closes the loop (the demo's second part, the tests that follow stops up).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +40,9 @@ QUEUED_ID = "d-CHK0UT002"
 OTHER_TEAM_ID = "d-PAYM3NTS1"
 ALARM = "kill-switch-checkout-5xx"  # the alarm the alarm events/ files name
 SLACK_SECRET_PARAM = "/stop-deployment/slack-signing-secret"
+STOPS_TABLE = "stop-deployment-stops"
+NOTIFY_TOPIC = "stop-deployment-notifications"
+NOTIFY_INBOX = "stop-deployment-notifications-inbox"  # SQS queue subscribed to NOTIFY_TOPIC
 
 
 def load_event(name: str) -> Any:
@@ -86,6 +95,52 @@ def seed(client: CodeDeployClient) -> list[str]:
     seed_alarm()
     seed_slack_secret()
     return in_flight
+
+
+def seed_stops_table() -> str:
+    """The stop ledger in the local DynamoDB (kept if it exists); returns its name."""
+    dynamodb = boto3.client("dynamodb")
+    with contextlib.suppress(dynamodb.exceptions.ResourceInUseException):
+        dynamodb.create_table(
+            TableName=STOPS_TABLE,
+            KeySchema=[{"AttributeName": "deploymentId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "deploymentId", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        dynamodb.update_time_to_live(
+            TableName=STOPS_TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
+        )
+    return STOPS_TABLE
+
+
+def seed_notify_topic() -> tuple[str, str]:
+    """The notification topic in the local SNS and an SQS queue subscribed to it, so that what the
+    function publishes can be read back; returns (topic ARN, queue URL). Idempotent, as SNS and SQS are.
+    """
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    topic_arn = sns.create_topic(Name=NOTIFY_TOPIC)["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=NOTIFY_INBOX)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    # Not raw: the queue receives SNS's envelope, with Subject and MessageAttributes. (moto delivers
+    # without the queue policy that real SQS would need to accept SNS's messages.)
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    return topic_arn, queue_url
+
+
+def received_notifications(queue_url: str) -> list[dict[str, Any]]:
+    """Every SNS envelope waiting in the queue, oldest first; the queue is left empty."""
+    sqs = boto3.client("sqs")
+    notes: list[dict[str, Any]] = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        notes += [json.loads(m["Body"]) for m in messages]
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+        )
+    # SQS does not promise order; SNS stamps each message (sorting is stable for equal stamps).
+    return sorted(notes, key=lambda note: str(note["Timestamp"]))
 
 
 def status_of(deployment_id: str) -> str:

@@ -1,8 +1,11 @@
 """What tests, the demo and the benchmarks do to the local CodeDeploy: create deployments and set their
-status, inject errors and latency, shorten list pages, read the recorded calls, start it as a server.
+status, end them as the service would, inject errors and latency, shorten list pages, delay stops and
+decide how rollbacks end, move its clock on, read the recorded calls and the state-change events, start
+it as a server.
 
 None of this patches moto: the patched handlers (``patches.py``, applied by ``install()``) read the
-faults, latency and page size set here from ``state.py``, and record each call there.
+faults, latency, page size, stop delay and rollback result set here from ``state.py``, and record each
+call there; ``lifecycle.py`` applies the changes that fall due and writes the events.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.core.utils import utcnow
 from moto.server import ThreadedMotoServer
 
-from local.fake_codedeploy.patches import ALL_STATUSES, ID_RE, TERMINAL_STATUSES, install
-from local.fake_codedeploy.state import LOCK, STATE, Call, Fault
+from local.fake_codedeploy import lifecycle
+from local.fake_codedeploy.patches import ID_RE, install
+from local.fake_codedeploy.state import ALL_STATUSES, LOCK, STATE, TERMINAL_STATUSES, Call, Fault, State
 
 if TYPE_CHECKING:
     from mypy_boto3_codedeploy import CodeDeployClient
@@ -31,12 +35,12 @@ def backend(account_id: str = DEFAULT_ACCOUNT, region: str = "us-east-1") -> Cod
 
 
 def reset() -> None:
-    """Clear injected errors, latency, recorded calls and the list page size (not moto's own state)."""
+    """Clear injected errors, latency, recorded calls, the list page size, pending changes and events not
+    taken; stops land at once again and rollbacks succeed at once (not moto's own state)."""
+    fresh = State()
     with LOCK:
-        STATE.calls.clear()
-        STATE.faults.clear()
-        STATE.latency.clear()
-        STATE.page_size = None
+        for name in vars(fresh):
+            setattr(STATE, name, getattr(fresh, name))
 
 
 def clear_calls() -> None:
@@ -80,26 +84,85 @@ def set_list_page_size(n: int | None) -> None:
     """ListApplications/ListDeploymentGroups/ListDeployments return at most ``n`` items a page (None: all)."""
     if n is not None and n < 1:
         raise ValueError("page size must be >= 1")
-    STATE.page_size = n
+    with LOCK:
+        STATE.page_size = n
 
 
 def set_status(
     deployment_id: str, status: str, *, account_id: str | None = None, region: str | None = None
 ) -> None:
-    """Put a deployment in any DeploymentStatus; without account/region every live backend is searched."""
+    """Put a deployment in any DeploymentStatus; without account/region every live backend is searched.
+
+    Silent (it seeds the world: no state-change event) and final: a stop or rollback end still pending
+    for the deployment is dropped.
+    """
     if status not in ALL_STATUSES:
         raise ValueError(f"unknown deployment status {status!r}")
     d = _find_deployment(deployment_id, account_id, region)
-    d.status = status
-    now = utcnow()
-    if status not in ("Created", "Queued") and d.start_time is None:
-        d.start_time = now
-    if status in TERMINAL_STATUSES:
-        d.complete_time = d.complete_time or now
-        if status == "Succeeded":
-            d.deployment_group.local_last_successful = d
-    else:
-        d.complete_time = None
+    with LOCK:
+        lifecycle.cancel(d)
+        d.status = status
+        now = utcnow()
+        if status not in ("Created", "Queued") and d.start_time is None:
+            d.start_time = now
+        if status in TERMINAL_STATUSES:
+            d.complete_time = d.complete_time or now
+            if status == "Succeeded":
+                d.deployment_group.local_last_successful = d
+        else:
+            d.complete_time = None
+
+
+def complete(
+    deployment_id: str, status: str, *, account_id: str | None = None, region: str | None = None
+) -> None:
+    """End an active deployment as the service does on its own: Succeeded, Failed (with errorInformation)
+    or Stopped (as by a group alarm), with its state-change event (SUCCESS, FAILURE or STOP).
+
+    A stop still pending for it is dropped: the deployment finished first.
+    """
+    if status not in TERMINAL_STATUSES:
+        raise ValueError(f"a deployment completes as one of {TERMINAL_STATUSES}, not {status!r}")
+    be = _backend_holding(deployment_id, region, account_id)
+    d: Any = be.deployments[deployment_id]
+    with LOCK:
+        if d.status in TERMINAL_STATUSES:
+            raise ValueError(f"deployment {deployment_id} is already {d.status}")
+        lifecycle.cancel(d)
+        lifecycle.finish(be, d, status)
+
+
+def set_stop_delay(seconds: float) -> None:
+    """StopDeployment's stop lands ``seconds`` later (0: during the call); until then GetDeployment shows
+    the status it had. Applied when due, at the next request or advance()."""
+    if seconds < 0:
+        raise ValueError("the stop delay cannot be negative")
+    with LOCK:
+        STATE.stop_delay = seconds
+
+
+def set_rollback_result(status: str = "Succeeded", after: float = 0.0) -> None:
+    """Rollbacks started from now on end as ``status`` (Succeeded or Failed) ``after`` seconds after
+    they start (0: at once)."""
+    if status not in ("Succeeded", "Failed"):
+        raise ValueError(f"a rollback ends Succeeded or Failed, not {status!r}")
+    if after < 0:
+        raise ValueError("after cannot be negative")
+    with LOCK:
+        STATE.rollback_status, STATE.rollback_after = status, after
+
+
+def advance() -> None:
+    """Apply the stops and rollback ends due by now (a request to the fake does it too)."""
+    with LOCK:
+        lifecycle.apply_due()
+
+
+def take_events() -> list[dict[str, Any]]:
+    """The state-change events emitted since the last take, oldest first; the outbox is emptied."""
+    with LOCK:
+        events, STATE.outbox = STATE.outbox, []
+    return events
 
 
 def create_deployment(

@@ -6,9 +6,11 @@ control API never alters moto for the whole process behind anyone's back.
 
 moto's URL table is bound to ``CodeDeployResponse.dispatch`` and handlers are looked up by name on every
 request, so patching moto's own classes (not subclasses) serves both ``moto.mock_aws()`` and
-``ThreadedMotoServer``. Added: ``d-XXXXXXXXX`` ids, StopDeployment, BatchGetDeploymentGroups, settable
-statuses, real alarmConfiguration/errorInformation/rollbackInfo, list pagination and, at one interception
-point (``call_action``), call recording, injected errors and latency (read from ``state``).
+``ThreadedMotoServer``. Added: ``d-XXXXXXXXX`` ids, StopDeployment (the stop lands, possibly later, and
+may start a rollback deployment: ``lifecycle.py``), BatchGetDeploymentGroups, settable statuses, real
+alarmConfiguration/errorInformation/rollbackInfo, list pagination and, at one interception point
+(``call_action``), call recording, injected errors and latency (read from ``state``) and the changes due
+by then.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import re
 import secrets
 import string
 import time
+import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from moto.codedeploy import responses as _responses
 from moto.codedeploy.exceptions import CodeDeployException
@@ -27,16 +30,10 @@ from moto.codedeploy.models import AlarmConfiguration, CodeDeployBackend, Deploy
 from moto.codedeploy.responses import CodeDeployResponse
 from moto.core.exceptions import InvalidNextTokenException, JsonRESTError
 from moto.core.responses import ActionResult
-from moto.core.utils import utcnow
 
-from local.fake_codedeploy.state import LOCK, STATE, Call, Fault
+from local.fake_codedeploy import lifecycle
+from local.fake_codedeploy.state import ALL_STATUSES, LOCK, STATE, TERMINAL_STATUSES, Call, Fault
 
-if TYPE_CHECKING:
-    from mypy_boto3_codedeploy.literals import DeploymentStatusType
-
-ACTIVE_STATUSES: tuple[DeploymentStatusType, ...] = ("Created", "Queued", "InProgress", "Baking", "Ready")
-TERMINAL_STATUSES: tuple[DeploymentStatusType, ...] = ("Succeeded", "Failed", "Stopped")
-ALL_STATUSES: tuple[DeploymentStatusType, ...] = ACTIVE_STATUSES + TERMINAL_STATUSES
 ID_RE = re.compile(r"^d-[A-Z0-9]{9}$")
 
 _ID_ALPHABET = string.ascii_uppercase + string.digits
@@ -115,6 +112,7 @@ def _deployment_init(orig: Callable[..., None]) -> Callable[..., None]:
         self.local_auto_rollback_enabled = None  # as sent to StopDeployment; None when omitted
         self.local_error_information = None
         self.local_rollback_info = None
+        self.local_instance_group_id = str(uuid.uuid4())  # named by every state-change event of it
         self.deployment_group.local_last_attempted = self
 
     return __init__
@@ -167,21 +165,17 @@ def _backend_stop_deployment(
             f"Specified DeploymentId is not in the valid format: {deployment_id}",
         )
     d: Any = self.get_deployment(deployment_id)  # DeploymentDoesNotExistException
-    if d.status in TERMINAL_STATUSES:
-        raise _error(
-            "DeploymentAlreadyCompletedException", f"The deployment {deployment_id} is already complete."
-        )
-    lifecycle_events_running = d.status in ("InProgress", "Baking")
-    d.status = "Stopped"
-    d.complete_time = utcnow()
-    d.local_auto_rollback_enabled = auto_rollback_enabled
-    d.local_error_information = {"code": "MANUAL_STOP", "message": "The deployment was stopped by a user."}
-    if auto_rollback_enabled:
-        # The real service starts a rollback deployment (creator codeDeployRollback); the fake does not.
-        d.local_rollback_info = {
-            "rollbackMessage": "Rollback requested by StopDeployment (autoRollbackEnabled=true); "
-            "the local CodeDeploy creates no rollback deployment."
-        }
+    with LOCK:
+        if d.status in TERMINAL_STATUSES:
+            raise _error(
+                "DeploymentAlreadyCompletedException", f"The deployment {deployment_id} is already complete."
+            )
+        # A stop already on its way is not scheduled twice (the first request's rollback flag stands);
+        # it is still stopping, so the answer is Pending.
+        already_stopping = lifecycle.stop_pending(d)
+        lifecycle_events_running = already_stopping or d.status in ("InProgress", "Baking")
+        if not already_stopping:
+            lifecycle.request_stop(self, d, auto_rollback_enabled)
     if lifecycle_events_running:
         return "Pending", "Stopping Pending. Stopping to schedule commands in the deployment instances"
     return "Succeeded", "No more commands will be scheduled for execution in the deployment instances"
@@ -243,6 +237,7 @@ def _call_action(orig: Callable[[CodeDeployResponse], Any]) -> Callable[..., Any
         operation = self._get_action() or ""
         params = copy.deepcopy(dict(getattr(self, "params", None) or {}))
         with LOCK:
+            lifecycle.apply_due()  # the service moved on since the last request, whoever asks
             STATE.calls.append(Call(operation, params, time.time()))
             delay = STATE.latency.get(operation, STATE.latency.get(None, 0.0))
         if delay:
