@@ -7,6 +7,10 @@ The baseline process imports boto3, makes a CodeDeploy client and calls stop_dep
 Two ways in are measured twice, because where their data lives changes their cost: an alarm whose
 event carries its tags (CloudWatch's tag propagation) or whose tags are read (ListTagsForResource,
 a CloudWatch client), and Slack's signing secret in Parameter Store or in Secrets Manager.
+
+Every path runs as deployed: with the stop ledger (STOPS_TABLE) and the notification topic
+(NOTIFY_TOPIC_ARN) set, so that the table and topic clients, built after the stop, are seen not to
+cost the stop its reaction time.
 """
 
 import json
@@ -22,7 +26,14 @@ import boto3
 
 from local import aws, fake_codedeploy
 from local.slack import TEST_SIGNING_SECRET, signed
-from local.world import SLACK_SECRET_PARAM, load_event, seed_alarm, seed_slack_secret
+from local.world import (
+    NOTIFY_TOPIC,
+    SLACK_SECRET_PARAM,
+    load_event,
+    seed_alarm,
+    seed_slack_secret,
+    seed_stops_table,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 # Peak resident memory of this process since exec (ru_maxrss would include the forked parent's).
@@ -71,6 +82,8 @@ def event_for(path: str, deployment_id: str, group: str) -> dict[str, Any]:
 def child_environment(url: str, path: str) -> dict[str, str]:
     secret = _secret_arn() if path == "slack-secrets-manager" else SLACK_SECRET_PARAM
     return {
+        "STOPS_TABLE": seed_stops_table(),
+        "NOTIFY_TOPIC_ARN": boto3.client("sns").create_topic(Name=NOTIFY_TOPIC)["TopicArn"],  # idempotent
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",  # ROOT: HANDLER imports local.context
         **aws.environment(url),

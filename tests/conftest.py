@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from local import fake_codedeploy, world
 from local.context import LambdaContext
-from stop_deployment import alarm_targets, cloudwatch, codedeploy, settings
+from stop_deployment import alarm_targets, cloudwatch, codedeploy, ledger, notify, service, settings
 from stop_deployment.observability import logger
 from stop_deployment.triggers.slack import signature
 
@@ -53,6 +53,9 @@ def _forget_process_state() -> None:
     gc.unfreeze()  # clients.long_lived froze what the last test's clients held: let it be collected
     codedeploy.client.cache_clear()
     cloudwatch.client.cache_clear()
+    ledger.client.cache_clear()
+    notify.client.cache_clear()
+    service.take_touched()  # what a test that called the service directly left for after_invocation
     alarm_targets.forget_discovered()
     signature.forget_secret()
 
@@ -114,3 +117,14 @@ def deployments(local_cd: Any) -> Any:
     world.seed_deployments(local_cd)
     fake_codedeploy.clear_calls()
     return local_cd
+
+
+@pytest.fixture
+def loop(local_cd: Any, configure: Callable[..., None]) -> str:
+    """The stop ledger and the notification topic on the local AWS, the function configured to use
+    them and to sweep every unconfirmed stop (CONFIRM_AFTER_SECONDS=0); returns the URL of the queue
+    subscribed to the topic (read it with world.received_notifications)."""
+    table = world.seed_stops_table()
+    topic, queue = world.seed_notify_topic()
+    configure(STOPS_TABLE=table, NOTIFY_TOPIC_ARN=topic, CONFIRM_AFTER_SECONDS="0")
+    return queue

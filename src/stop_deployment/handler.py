@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import settings
 from .observability import logger, metrics
-from .triggers import alarm, direct, http, stop_request
+from .triggers import alarm, deployment_event, direct, http, stop_request, sweep
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 WAYS_IN: tuple[tuple[Callable[[Any], Any], Callable[[Any, Any, "LambdaContext"], Any]], ...] = (
     (http.recognise, http.handle),  # API Gateway REST and HTTP APIs, Function URLs (JSON API and Slack)
     (alarm.recognise, alarm.handle),  # EventBridge alarm state changes, alarm actions, SNS
+    (deployment_event.recognise, deployment_event.handle),  # CodeDeploy state changes: follow-ups
+    (sweep.recognise, sweep.handle),  # the schedule: follow-ups no event brought
     (stop_request.recognise, stop_request.handle),  # EventBridge "Stop Deployment Request"
     (direct.recognise, direct.handle),  # anything else: StopDeployment's own request shape
 )
@@ -31,12 +33,25 @@ WAYS_IN: tuple[tuple[Callable[[Any], Any], Callable[[Any, Any, "LambdaContext"],
 def lambda_handler(event: Any, context: "LambdaContext") -> Any:
     for recognise, handle in WAYS_IN:
         if (found := recognise(event)) is not None:
-            return handle(found, event, context)
+            try:
+                return handle(found, event, context)
+            finally:
+                # Once the stops were sent, even when the way in raised; imported only now, so that
+                # the ledger and SNS code costs the stop nothing at cold start.
+                from . import followup
+
+                followup.after_invocation(context.aws_request_id)
     raise AssertionError("direct.recognise accepts every event")  # pragma: no cover
 
 
+_config = settings.get()
+if _config.stops_table is None:
+    logger.info("STOPS_TABLE is not set: stops are not recorded and not followed up")
+if _config.notify_topic_arn is None:
+    logger.info("NOTIFY_TOPIC_ARN is not set: no notifications are sent")
+
 # Tracing is opt-in: when off, the X-Ray SDK is never imported.
-if settings.get().tracing:
+if _config.tracing:
     from aws_lambda_powertools import Tracer
 
     lambda_handler = Tracer().capture_lambda_handler(lambda_handler)

@@ -19,7 +19,7 @@ from .errors import (
     StopDeploymentError,
     Throttled,
 )
-from .observability import logger, metrics
+from .observability import logger, metrics, metrics_lock
 from .results import DeploymentOutcome, DeploymentStatus, Outcome, StopResult, TargetReport
 from .target import Target
 
@@ -35,16 +35,32 @@ _METRIC_BY_OUTCOME: dict[Outcome, str] = {
 RETRYABLE_ERRORS = (Throttled, CodeDeployUnavailable)
 # Deployments that CodeDeploy started to roll back a stopped one: stopping them would make things worse.
 ROLLBACK_CREATOR = "codeDeployRollback"
-_metrics_lock = threading.Lock()  # Powertools Metrics is not thread-safe; the fan-out records from threads
 
 
 @dataclass(frozen=True)
 class Caller:
-    """Who asked, for the audit log: the way in (direct, http, ...) and the requester when known."""
+    """Who asked, for the audit log and the ledger: the way in (direct, http, ...), the requester when
+    known, why (an alarm's reason), and where to reply (the Slack command's response_url)."""
 
     trigger: str
     requester: str | None = None
     details: Mapping[str, str] = field(default_factory=dict)  # e.g. the alarm's name and ARN
+    reason: str | None = None
+    reply_url: str | None = None
+
+
+# What this invocation touched, in order, for the ledger and the notification sent after it
+# (followup.after_invocation): each deployment's log fields, and each group refused or not listed.
+_touched: list[tuple[Caller, dict[str, Any]]] = []
+_touched_lock = threading.Lock()
+
+
+def take_touched() -> list[tuple[Caller, dict[str, Any]]]:
+    """What this invocation touched so far, forgetting it (called once, at the end of an invocation)."""
+    with _touched_lock:
+        taken = list(_touched)
+        _touched.clear()
+    return taken
 
 
 def stop_deployment(
@@ -98,7 +114,7 @@ def stop_deployment(
         return result
     except StopDeploymentError as exc:
         outcome: Outcome = "refused" if isinstance(exc, DeploymentGroupNotAllowed) else "failed"
-        _record(outcome, dict(result, error=type(exc).__name__), caller, started)
+        _record(outcome, dict(result, error=type(exc).__name__, errorMessage=str(exc)), caller, started)
         raise
 
 
@@ -130,7 +146,7 @@ def stop_active_deployments(
     }
     with ThreadPoolExecutor(max_workers=MAX_PARALLEL_CALLS) as pool:
         allowed = _allowed(reports, caller)
-        owners = _owners(allowed, reports, pool)
+        owners = _owners(allowed, reports, pool, caller)
         creators = _creators(list(owners))
 
         def stop_one(deployment_id: str) -> DeploymentOutcome:
@@ -149,17 +165,19 @@ def _allowed(reports: dict[Target, TargetReport], caller: Caller) -> list[Target
             reports[target], DeploymentGroupNotAllowed(f"{target} is not in ALLOWED_DEPLOYMENT_GROUPS")
         )
         logger.warning("Target refused", extra={"target": str(target), **caller.details})
+        _touch(caller, {"target": str(target), "outcome": "refused", **_problem(reports[target])})
     return allowed
 
 
 def _owners(
-    allowed: list[Target], reports: dict[Target, TargetReport], pool: ThreadPoolExecutor
+    allowed: list[Target], reports: dict[Target, TargetReport], pool: ThreadPoolExecutor, caller: Caller
 ) -> dict[str, Target]:
     """Deployment id -> the first group it was listed in; each group's listing goes in its report."""
     owners: dict[str, Target] = {}
     for target, listed in zip(allowed, pool.map(_list_in_flight, allowed), strict=True):
         if isinstance(listed, StopDeploymentError):
             _mark_failed(reports[target], listed)
+            _touch(caller, {"target": str(target), "outcome": "failed", **_problem(reports[target])})
             continue
         reports[target]["inFlight"] = listed
         for deployment_id in listed:
@@ -215,6 +233,20 @@ def _mark_failed(report: TargetReport | DeploymentOutcome, error: StopDeployment
     report["retryable"] = isinstance(error, RETRYABLE_ERRORS)
 
 
+def _problem(report: TargetReport) -> dict[str, Any]:
+    """A group's error, as the journal words it for a deployment (`message` is the log record's own)."""
+    return {
+        "error": report.get("error"),
+        "errorMessage": report.get("message"),
+        "retryable": report.get("retryable"),
+    }
+
+
+def _touch(caller: Caller, fields: dict[str, Any]) -> None:
+    with _touched_lock:
+        _touched.append((caller, fields))
+
+
 def _look_up(deployment_id: str, allows_every_group: bool) -> DeploymentStatus:
     try:
         return codedeploy.get(deployment_id)
@@ -239,6 +271,7 @@ def _record(outcome: Outcome, fields: dict[str, Any], caller: Caller, started: f
         **caller.details,
     )
     logger.info("deployment stop", extra=fields)
-    with _metrics_lock:
+    _touch(caller, fields)
+    with metrics_lock:
         metrics.add_dimension(name="trigger", value=caller.trigger)
         metrics.add_metric(name=_METRIC_BY_OUTCOME[outcome], unit=MetricUnit.Count, value=1)

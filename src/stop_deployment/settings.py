@@ -28,6 +28,9 @@ VARIABLES = (
     "SLACK_ALLOWED_USERS",
     "SLACK_ALLOWED_CHANNELS",
     "SLACK_ALLOWED_TEAMS",
+    "STOPS_TABLE",
+    "NOTIFY_TOPIC_ARN",
+    "CONFIRM_AFTER_SECONDS",
 )
 
 _BOOLEANS = {"true": True, "false": False}
@@ -52,6 +55,11 @@ class Settings:
     slack_allowed_users: frozenset[str] = frozenset()
     slack_allowed_channels: frozenset[str] = frozenset()
     slack_allowed_teams: frozenset[str] = frozenset()
+    # The stop ledger (DynamoDB table name) and the notification topic; None: that part is off.
+    stops_table: str | None = None
+    notify_topic_arn: str | None = None
+    # The sweep checks a stop that no event confirmed once it is this old (0: every unconfirmed stop).
+    confirm_after_seconds: int = 300
 
     @property
     def allows_every_group(self) -> bool:
@@ -76,6 +84,9 @@ def load(environ: Mapping[str, str]) -> Settings:
         slack_allowed_users=_slack_ids(environ, "SLACK_ALLOWED_USERS"),
         slack_allowed_channels=_slack_ids(environ, "SLACK_ALLOWED_CHANNELS"),
         slack_allowed_teams=_slack_ids(environ, "SLACK_ALLOWED_TEAMS"),
+        stops_table=_table_name(environ.get("STOPS_TABLE", "")),
+        notify_topic_arn=_topic_arn(environ.get("NOTIFY_TOPIC_ARN", "")),
+        confirm_after_seconds=_seconds(environ, "CONFIRM_AFTER_SECONDS", "300"),
     )
 
 
@@ -152,3 +163,24 @@ def _alarm_targets(raw: str) -> tuple[tuple[str, tuple[Target, ...]], ...]:
             )
         parsed.append((alarm, targets))
     return tuple(parsed)
+
+
+def _table_name(raw: str) -> str | None:
+    name = raw.strip()
+    if name and not re.fullmatch(r"[A-Za-z0-9_.-]{3,255}", name):
+        raise ConfigurationError(f"STOPS_TABLE must be a DynamoDB table name; got {name!r}")
+    return name or None
+
+
+def _topic_arn(raw: str) -> str | None:
+    arn = raw.strip()
+    if arn and not re.fullmatch(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?", arn):
+        raise ConfigurationError(f"NOTIFY_TOPIC_ARN must be an SNS topic ARN; got {arn!r}")
+    return arn or None
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: str) -> int:
+    raw = environ.get(name, default).strip() or default
+    if not raw.isdigit():
+        raise ConfigurationError(f"{name} must be a whole number of seconds (0 or more); got {raw!r}")
+    return int(raw)

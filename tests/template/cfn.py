@@ -14,6 +14,7 @@ from cfnlint.decode import decode  # type: ignore[import-untyped]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+EVENTS_DIR = REPO_ROOT / "events"
 
 # What `sam deploy` would supply: the region of the stack, and the account from the credentials.
 REGION = "eu-west-1"
@@ -34,6 +35,11 @@ FUNCTION_LOG_GROUP_ID = "StopDeploymentLogGroup"
 ACCESS_LOG_GROUP_ID = "StopDeploymentApiAccessLogGroup"
 ALARM_RULE_ID = f"{FUNCTION_ID}AlarmStateChange"
 REQUEST_RULE_ID = f"{FUNCTION_ID}StopDeploymentRequest"
+CODEDEPLOY_RULE_ID = f"{FUNCTION_ID}CodeDeployStateChange"
+SWEEP_RULE_ID = f"{FUNCTION_ID}SweepUnconfirmedStops"
+TABLE_ID = "StopsTable"
+NOTIFY_TOPIC_ID = "NotifyTopic"
+NOTIFY_KEY_ID = "NotifyTopicKey"
 
 GROUP_ARN_PREFIX = "arn:aws:codedeploy:eu-west-1:123456789012:deploymentgroup:"
 APPLICATION_ARN_PREFIX = "arn:aws:codedeploy:eu-west-1:123456789012:application:"
@@ -46,6 +52,14 @@ SLACK_SECRET_ARN = (
     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:stop-deployment/slack-signing-secret-AbCdEf"
 )
 SLACK_ROUTE = ("POST", "/slack/commands")
+NOTIFY_TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:release-notifications"
+
+# What CloudFormation would name the resources whose Ref the function's environment carries, for
+# the tests that hand that environment to the settings (Evaluator gives the logical IDs instead).
+PHYSICAL_IDS = {
+    TABLE_ID: "stop-deployment-StopsTable-1A2B3C4D5E6F",
+    NOTIFY_TOPIC_ID: "arn:aws:sns:eu-west-1:123456789012:stop-deployment-NotifyTopic-AbCdEfGh1234",
+}
 
 # IAM actions.
 STOP = "codedeploy:StopDeployment"
@@ -60,6 +74,12 @@ SEND_MESSAGE = "sqs:SendMessage"
 GET_PARAMETER = "ssm:GetParameter"
 GET_SECRET = "secretsmanager:GetSecretValue"
 DECRYPT = "kms:Decrypt"
+GENERATE_DATA_KEY = "kms:GenerateDataKey"
+PUT_ITEM = "dynamodb:PutItem"
+UPDATE_ITEM = "dynamodb:UpdateItem"
+GET_ITEM = "dynamodb:GetItem"
+SCAN = "dynamodb:Scan"
+PUBLISH = "sns:Publish"
 
 NO_VALUE = object()  # what Ref AWS::NoValue evaluates to: the item or key disappears
 
@@ -163,6 +183,11 @@ class Evaluator:
         return re.sub(r"\$\{([^}]+)\}", substitute, text)
 
 
+def load_event(name: str) -> Any:
+    """One of the events/ files that `sam local invoke` and the other tests use."""
+    return json.loads((EVENTS_DIR / name).read_text())
+
+
 def as_list(value: Any) -> list[Any]:
     """A policy's Action, Resource or Statement, which may be one item or a list, as a list."""
     return value if isinstance(value, list) else [value]
@@ -202,6 +227,14 @@ def role_statements(cfn_template: Mapping[str, Any], **parameters: str) -> list[
                 }
             )
     return statements
+
+
+def deployed_environment(cfn_template: Mapping[str, Any], **parameters: str) -> dict[str, str]:
+    """The function's environment variables for the parameter values, with the physical names
+    CloudFormation would give the resources they refer to (PHYSICAL_IDS)."""
+    evaluator = Evaluator(cfn_template, {**PHYSICAL_IDS, **parameters})
+    environment = evaluator.resolve(function_properties(cfn_template)["Environment"])
+    return {name: str(value) for name, value in environment["Variables"].items()}
 
 
 def resources_of_type(

@@ -1,4 +1,8 @@
-"""How alarms and stop requests reach the function: the rules, the SNS subscription, who may invoke."""
+"""How alarms and stop requests reach the function: the rules, the SNS subscription, who may invoke.
+
+The follow-ups' rule and schedule have their own module (test_follow_up_triggers.py); the Lambda
+permissions and the rules' shared delivery settings are checked here for every rule.
+"""
 
 from collections.abc import Mapping
 from typing import Any
@@ -8,10 +12,12 @@ import pytest
 from tests.template.cfn import (
     ALARM_ARN_PREFIX,
     ALARM_RULE_ID,
+    CODEDEPLOY_RULE_ID,
     FUNCTION_ID,
     PSEUDO_PARAMETERS,
     QUEUE_ID,
     REQUEST_RULE_ID,
+    SWEEP_RULE_ID,
     TOPIC_ARN,
     pattern_matches,
     resources_of_type,
@@ -55,11 +61,11 @@ STOP_REQUEST_EVENT = {
 @pytest.mark.parametrize(
     ("parameters", "expected_principals"),
     [
-        ({}, ["apigateway.amazonaws.com"] * 4 + ["events.amazonaws.com"] * 2 + [ALARM_PRINCIPAL]),
+        ({}, ["apigateway.amazonaws.com"] * 4 + ["events.amazonaws.com"] * 4 + [ALARM_PRINCIPAL]),
         (
             {"AlarmTopicArn": TOPIC_ARN},
             ["apigateway.amazonaws.com"] * 4
-            + ["events.amazonaws.com"] * 2
+            + ["events.amazonaws.com"] * 4
             + [ALARM_PRINCIPAL, "sns.amazonaws.com"],
         ),
     ],
@@ -74,7 +80,8 @@ def test_only_the_intended_services_may_invoke_the_function(
     assert {p["FunctionName"] for p in permissions} <= {FUNCTION_ID, f"{FUNCTION_ID}.Arn"}
     assert all(p.get("SourceArn") for p in permissions)
     events_sources = sorted(p["SourceArn"] for p in permissions if p["Principal"] == "events.amazonaws.com")
-    assert events_sources == sorted([f"{ALARM_RULE_ID}.Arn", f"{REQUEST_RULE_ID}.Arn"])
+    rules = (ALARM_RULE_ID, REQUEST_RULE_ID, CODEDEPLOY_RULE_ID, SWEEP_RULE_ID)
+    assert events_sources == sorted(f"{rule}.Arn" for rule in rules)
 
 
 @pytest.mark.parametrize("prefix", ["kill-switch-", "stop-"])
@@ -126,16 +133,18 @@ def test_stop_request_rule_takes_stop_deployment_requests_from_any_source(
     )
 
 
-def test_both_rules_use_the_default_bus_bounded_retries_and_the_failed_queue(
+def test_every_rule_uses_the_default_bus_bounded_retries_and_the_failed_queue(
     cfn_template: dict[str, Any],
 ) -> None:
     rules = resources_of_type(cfn_template, "AWS::Events::Rule")
 
-    assert set(rules) == {ALARM_RULE_ID, REQUEST_RULE_ID}
+    assert set(rules) == {ALARM_RULE_ID, REQUEST_RULE_ID, CODEDEPLOY_RULE_ID, SWEEP_RULE_ID}
     for rule in rules.values():
         assert "EventBusName" not in rule  # the default bus
+        assert rule.get("State", "ENABLED") == "ENABLED"
         [target] = rule["Targets"]
         assert target["Arn"] == f"{FUNCTION_ID}.Arn"
+        assert not {"Input", "InputPath", "InputTransformer"} & set(target)  # the event as it is
         assert target["RetryPolicy"] == {"MaximumRetryAttempts": 4, "MaximumEventAgeInSeconds": 600}
         assert target["DeadLetterConfig"] == {"Arn": f"{QUEUE_ID}.Arn"}
 

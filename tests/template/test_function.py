@@ -12,9 +12,13 @@ from aws_lambda_powertools.shared.constants import LAMBDA_ADVANCED_LOGGING_LEVEL
 from stop_deployment import settings
 from tests.template.cfn import (
     FUNCTION_ID,
+    NOTIFY_TOPIC_ARN,
+    NOTIFY_TOPIC_ID,
     PSEUDO_PARAMETERS,
     REPO_ROOT,
+    TABLE_ID,
     Evaluator,
+    deployed_environment,
     function_properties,
 )
 
@@ -99,6 +103,29 @@ def test_environment_variables_are_exactly_the_expected_set(cfn_template: dict[s
     assert variables["SLACK_ALLOWED_USERS"] == {"Ref": "SlackAllowedUsers"}
     assert variables["SLACK_ALLOWED_CHANNELS"] == {"Ref": "SlackAllowedChannels"}
     assert variables["SLACK_ALLOWED_TEAMS"] == {"Ref": "SlackAllowedTeams"}
+    assert variables["STOPS_TABLE"] == {"Ref": TABLE_ID}
+    assert variables["CONFIRM_AFTER_SECONDS"] == {"Ref": "ConfirmAfterSeconds"}
+    assert variables["NOTIFY_TOPIC_ARN"] == {
+        "Fn::If": ["CreateNotifyTopic", {"Ref": NOTIFY_TOPIC_ID}, {"Ref": "NotifyTopicArn"}]
+    }
+
+
+@pytest.mark.parametrize(
+    ("parameters", "topic"),
+    [
+        ({}, NOTIFY_TOPIC_ID),
+        ({"NotifyTopicArn": ""}, NOTIFY_TOPIC_ID),
+        ({"NotifyTopicArn": NOTIFY_TOPIC_ARN}, NOTIFY_TOPIC_ARN),
+    ],
+)
+def test_function_records_stops_in_its_table_and_notifies_its_own_topic_unless_one_is_given(
+    cfn_template: dict[str, Any], parameters: dict[str, str], topic: str
+) -> None:
+    variables = Evaluator(cfn_template, parameters).resolve(function_properties(cfn_template)["Environment"])
+
+    assert variables["Variables"]["STOPS_TABLE"] == TABLE_ID
+    assert variables["Variables"]["NOTIFY_TOPIC_ARN"] == topic
+    assert variables["Variables"]["CONFIRM_AFTER_SECONDS"] == "300"
 
 
 def test_handler_is_a_callable_importable_from_code_uri_with_the_template_environment(
@@ -109,12 +136,11 @@ def test_handler_is_a_callable_importable_from_code_uri_with_the_template_enviro
     properties = sam_template["Resources"][FUNCTION_ID]["Properties"]
     code_dir = (REPO_ROOT / properties["CodeUri"]).resolve()
     module_name, _, attribute = properties["Handler"].rpartition(".")
-    variables = Evaluator(cfn_template).resolve(function_properties(cfn_template)["Environment"])["Variables"]
     environment = {
         "PATH": os.environ.get("PATH", ""),
         "AWS_REGION": PSEUDO_PARAMETERS["AWS::Region"],
         "AWS_DEFAULT_REGION": PSEUDO_PARAMETERS["AWS::Region"],
-        **{name: str(value) for name, value in variables.items()},
+        **deployed_environment(cfn_template),
     }
 
     result = subprocess.run(

@@ -11,7 +11,9 @@ from tests.template.cfn import (
     BATCH_GET,
     BATCH_GET_GROUPS,
     DECRYPT,
+    GENERATE_DATA_KEY,
     GET,
+    GET_ITEM,
     GET_PARAMETER,
     GET_SECRET,
     GROUP_ARN_PREFIX,
@@ -19,23 +21,47 @@ from tests.template.cfn import (
     LIST_ALARM_TAGS,
     LIST_APPLICATIONS,
     LIST_GROUPS,
+    NOTIFY_KEY_ID,
+    NOTIFY_TOPIC_ARN,
+    NOTIFY_TOPIC_ID,
+    PUBLISH,
+    PUT_ITEM,
     QUEUE_ID,
+    SCAN,
     SEND_MESSAGE,
     SLACK_PARAMETER,
     SLACK_SECRET_ARN,
     STOP,
+    TABLE_ID,
+    UPDATE_ITEM,
     Evaluator,
     role_properties,
     role_statements,
 )
+
+# The stop ledger: every item operation the function makes, on its own table only (no index).
+LEDGER = {
+    "Effect": "Allow",
+    "Action": sorted([PUT_ITEM, UPDATE_ITEM, GET_ITEM, SCAN]),
+    "Resource": [f"{TABLE_ID}.Arn"],
+}
+# Notifications to the stack's own topic, and its key used through SNS only.
+PUBLISH_TO_OWN_TOPIC = {"Effect": "Allow", "Action": [PUBLISH], "Resource": [NOTIFY_TOPIC_ID]}
+ENCRYPT_FOR_OWN_TOPIC = {
+    "Effect": "Allow",
+    "Action": sorted([GENERATE_DATA_KEY, DECRYPT]),
+    "Resource": [f"{NOTIFY_KEY_ID}.Arn"],
+    "Condition": {"StringEquals": {"kms:ViaService": "sns.eu-west-1.amazonaws.com"}},
+}
 
 
 def test_role_allows_stop_anywhere_and_reads_only_in_the_default_allowed_groups(
     cfn_template: dict[str, Any],
 ) -> None:
     # Given the default parameters (AllowedDeploymentGroups "*", AlarmNamePrefix "kill-switch-",
-    # no discovery), Then the deployment reads cover every group here, and the alarm tags only
-    # the alarms named with the prefix. SAM adds the first statement for the on-failure queue.
+    # no discovery, no NotifyTopicArn), Then the deployment reads cover every group here, the
+    # alarm tags only the alarms named with the prefix, and the function keeps its ledger and
+    # notifies the topic the stack creates. SAM adds the first statement for the on-failure queue.
     assert role_statements(cfn_template) == [
         {"Effect": "Allow", "Action": [SEND_MESSAGE], "Resource": [f"{QUEUE_ID}.Arn"]},
         {"Effect": "Allow", "Action": [STOP], "Resource": ["*"]},
@@ -45,7 +71,60 @@ def test_role_allows_stop_anywhere_and_reads_only_in_the_default_allowed_groups(
             "Resource": [GROUP_ARN_PREFIX + "*"],
         },
         {"Effect": "Allow", "Action": [LIST_ALARM_TAGS], "Resource": [ALARM_ARN_PREFIX + "kill-switch-*"]},
+        LEDGER,
+        PUBLISH_TO_OWN_TOPIC,
+        ENCRYPT_FOR_OWN_TOPIC,
     ]
+
+
+@pytest.mark.parametrize("allowed", ["*", "checkout/prod,*/staging"])
+@pytest.mark.parametrize("topic", ["", NOTIFY_TOPIC_ARN])
+@pytest.mark.parametrize("slack", ["", SLACK_PARAMETER, SLACK_SECRET_ARN])
+def test_role_writes_only_its_own_ledger_table_and_no_index(
+    cfn_template: dict[str, Any], allowed: str, topic: str, slack: str
+) -> None:
+    statements = role_statements(
+        cfn_template, AllowedDeploymentGroups=allowed, NotifyTopicArn=topic, SlackSigningSecretParam=slack
+    )
+
+    on_dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in s["Action"])]
+    assert on_dynamodb == [LEDGER]
+
+
+def test_role_publishes_only_to_the_topic_the_stack_creates_and_uses_its_key_through_sns_only(
+    cfn_template: dict[str, Any],
+) -> None:
+    for topic in ({}, {"NotifyTopicArn": ""}):
+        statements = role_statements(cfn_template, **topic)
+
+        assert [s for s in statements if PUBLISH in s["Action"]] == [PUBLISH_TO_OWN_TOPIC]
+        assert [s for s in statements if s["Action"][0].startswith("kms:")] == [ENCRYPT_FOR_OWN_TOPIC]
+
+
+@pytest.mark.parametrize("slack", ["", SLACK_PARAMETER])
+def test_with_a_given_topic_the_role_publishes_only_there_and_gets_no_key_for_it(
+    cfn_template: dict[str, Any], slack: str
+) -> None:
+    # Given NotifyTopicArn, Then the stack's own topic and key do not exist, the role may publish
+    # to that one topic, and it gets no KMS permission for it (the topic's key policy must allow
+    # the role, as the parameter's description says).
+    baseline = role_statements(cfn_template, SlackSigningSecretParam=slack)
+
+    statements = role_statements(cfn_template, NotifyTopicArn=NOTIFY_TOPIC_ARN, SlackSigningSecretParam=slack)
+
+    assert [s for s in statements if PUBLISH in s["Action"]] == [
+        {"Effect": "Allow", "Action": [PUBLISH], "Resource": [NOTIFY_TOPIC_ARN]}
+    ]
+    kms = [s for s in statements if any(a.startswith("kms:") for a in s["Action"])]
+    assert all(s["Condition"]["StringEquals"]["kms:ViaService"].startswith("ssm.") for s in kms)
+    assert len(kms) == (1 if slack else 0)
+    expected = [s for s in baseline if s != ENCRYPT_FOR_OWN_TOPIC]
+    expected[expected.index(PUBLISH_TO_OWN_TOPIC)] = {
+        "Effect": "Allow",
+        "Action": [PUBLISH],
+        "Resource": [NOTIFY_TOPIC_ARN],
+    }
+    assert statements == expected
 
 
 def test_discovery_adds_only_the_reads_it_needs(cfn_template: dict[str, Any]) -> None:
@@ -67,6 +146,9 @@ def test_discovery_adds_only_the_reads_it_needs(cfn_template: dict[str, Any]) ->
             "Resource": [GROUP_ARN_PREFIX + "checkout/prod", GROUP_ARN_PREFIX + "*/staging"],
         },
         {"Effect": "Allow", "Action": [LIST_ALARM_TAGS], "Resource": [ALARM_ARN_PREFIX + "stop-*"]},
+        LEDGER,
+        PUBLISH_TO_OWN_TOPIC,
+        ENCRYPT_FOR_OWN_TOPIC,
         {"Effect": "Allow", "Action": [LIST_APPLICATIONS], "Resource": ["*"]},
         {"Effect": "Allow", "Action": [LIST_GROUPS], "Resource": [APPLICATION_ARN_PREFIX + "*"]},
     ]
@@ -108,45 +190,61 @@ def test_get_deployment_is_scoped_to_one_arn_per_allowed_glob(
 )
 @pytest.mark.parametrize("discover", ["true", "false"])
 @pytest.mark.parametrize("allowed", ["*", "checkout/prod,*/staging"])
+@pytest.mark.parametrize("topic", ["", NOTIFY_TOPIC_ARN])
 def test_role_grants_no_wildcard_action_and_no_write_but_stop(
-    cfn_template: dict[str, Any], allowed: str, discover: str, slack: str, slack_reads: set[str]
+    cfn_template: dict[str, Any], topic: str, allowed: str, discover: str, slack: str, slack_reads: set[str]
 ) -> None:
     statements = role_statements(
         cfn_template,
         AllowedDeploymentGroups=allowed,
         DiscoverAlarmTargets=discover,
         SlackSigningSecretParam=slack,
+        NotifyTopicArn=topic,
     )
 
     actions = {action for statement in statements for action in statement["Action"]}
-    reads = {GET, LIST, BATCH_GET, LIST_ALARM_TAGS} | slack_reads
+    reads = {GET, LIST, BATCH_GET, LIST_ALARM_TAGS, GET_ITEM, SCAN} | slack_reads
     discovery = {BATCH_GET_GROUPS, LIST_APPLICATIONS, LIST_GROUPS}
-    # The only writes: StopDeployment, and the on-failure records into the stack's own queue.
-    assert actions == {STOP, SEND_MESSAGE} | reads | (discovery if discover == "true" else set())
+    own_key = set() if topic else {GENERATE_DATA_KEY, DECRYPT}
+    # The only writes: StopDeployment, the on-failure records into the stack's own queue, the
+    # ledger's items and the notifications (with the own topic's key).
+    writes = {STOP, SEND_MESSAGE, PUT_ITEM, UPDATE_ITEM, PUBLISH} | own_key
+    assert actions == writes | reads | (discovery if discover == "true" else set())
     assert all("*" not in action for action in actions)
     assert all(statement["Effect"] == "Allow" for statement in statements)
     assert [s["Resource"] for s in statements if s["Action"] == [SEND_MESSAGE]] == [[f"{QUEUE_ID}.Arn"]]
-    # Only actions without a resource type are granted on "*", and kms:Decrypt only through the
-    # service that holds the Slack signing secret.
+    assert [s["Resource"] for s in statements if PUT_ITEM in s["Action"]] == [[f"{TABLE_ID}.Arn"]]
+    assert [s["Resource"] for s in statements if PUBLISH in s["Action"]] == [[topic or NOTIFY_TOPIC_ID]]
+    # Only actions without a resource type are granted on "*", and KMS only through the service
+    # that holds the Slack signing secret, or through SNS on the stack's own key.
     on_anything = [s["Action"] for s in statements if "*" in s["Resource"] and "Condition" not in s]
     assert on_anything == ([[STOP], [LIST_APPLICATIONS]] if discover == "true" else [[STOP]])
     conditional = [s for s in statements if "Condition" in s]
-    assert [s["Action"] for s in conditional] == ([[DECRYPT]] if slack else [])
+    expected_conditional = ([] if topic else [sorted(own_key)]) + ([[DECRYPT]] if slack else [])
+    assert [s["Action"] for s in conditional] == expected_conditional
     assert all(set(s["Condition"]) == {"StringEquals"} for s in conditional)
     assert all(set(s["Condition"]["StringEquals"]) == {"kms:ViaService"} for s in conditional)
+    assert [s["Resource"] for s in conditional if GENERATE_DATA_KEY in s["Action"]] == (
+        [] if topic else [[f"{NOTIFY_KEY_ID}.Arn"]]
+    )
 
 
 @pytest.mark.parametrize("parameters", [{}, {"SlackSigningSecretParam": ""}])
 def test_without_slack_the_role_reads_no_secret_and_decrypts_nothing(
     cfn_template: dict[str, Any], parameters: dict[str, str]
 ) -> None:
-    # Given SlackSigningSecretParam empty (the default), Then no Parameter Store, Secrets Manager
-    # or KMS permission at all.
-    statements = role_statements(cfn_template, DiscoverAlarmTargets="true", **parameters)
+    # Given SlackSigningSecretParam empty (the default) and a given notification topic, Then no
+    # Parameter Store, Secrets Manager or KMS permission at all.
+    statements = role_statements(
+        cfn_template, DiscoverAlarmTargets="true", NotifyTopicArn=NOTIFY_TOPIC_ARN, **parameters
+    )
 
     actions = {action for statement in statements for action in statement["Action"]}
     assert not {action for action in actions if action.split(":")[0] in ("ssm", "secretsmanager", "kms")}
     assert all("Condition" not in statement for statement in statements)
+    # With the stack's own topic, the only KMS permission is the one for that topic's key.
+    own_topic = role_statements(cfn_template, DiscoverAlarmTargets="true", **parameters)
+    assert [s for s in own_topic if "Condition" in s] == [ENCRYPT_FOR_OWN_TOPIC]
 
 
 def test_slack_secret_in_parameter_store_is_readable_and_decryptable_through_ssm_only(
@@ -228,11 +326,11 @@ def test_slack_conditions_pick_the_store_of_every_accepted_value(
     evaluator = Evaluator(cfn_template, {"SlackSigningSecretParam": value})
     assert evaluator.condition("SlackSigningSecretInParameterStore") is (service == "ssm")
     assert evaluator.condition("SlackSigningSecretInSecretsManager") is (service == "secretsmanager")
+    baseline = role_statements(cfn_template)
 
     statements = role_statements(cfn_template, SlackSigningSecretParam=value)
 
-    secret_actions = {GET_PARAMETER, GET_SECRET, DECRYPT}
-    added = [s for s in statements if secret_actions & set(s["Action"])]
+    added = [s for s in statements if s not in baseline]
     if read is None:
         assert added == []
         return

@@ -7,11 +7,13 @@ import pytest
 from tests.template.cfn import (
     ACCESS_LOG_GROUP_ID,
     ALARM_RULE_ID,
+    CODEDEPLOY_RULE_ID,
     FUNCTION_ID,
     FUNCTION_LOG_GROUP_ID,
     QUEUE_ID,
     REQUEST_RULE_ID,
     SEND_MESSAGE,
+    SWEEP_RULE_ID,
     Evaluator,
     function_properties,
     resources_of_type,
@@ -33,7 +35,7 @@ def test_asynchronous_invocations_retry_twice_then_go_to_the_failed_queue(
     assert queue == {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 14 * 24 * 60 * 60}
 
 
-def test_failed_queue_accepts_dead_letters_only_from_the_two_rules(cfn_template: dict[str, Any]) -> None:
+def test_failed_queue_accepts_dead_letters_only_from_the_stacks_rules(cfn_template: dict[str, Any]) -> None:
     [policy] = resources_of_type(cfn_template, "AWS::SQS::QueuePolicy").values()
 
     assert policy["Queues"] == [QUEUE_ID]
@@ -44,7 +46,16 @@ def test_failed_queue_accepts_dead_letters_only_from_the_two_rules(cfn_template:
             "Principal": {"Service": "events.amazonaws.com"},
             "Action": SEND_MESSAGE,
             "Resource": f"{QUEUE_ID}.Arn",
-            "Condition": {"ArnEquals": {"aws:SourceArn": [f"{ALARM_RULE_ID}.Arn", f"{REQUEST_RULE_ID}.Arn"]}},
+            "Condition": {
+                "ArnEquals": {
+                    "aws:SourceArn": [
+                        f"{ALARM_RULE_ID}.Arn",
+                        f"{REQUEST_RULE_ID}.Arn",
+                        f"{CODEDEPLOY_RULE_ID}.Arn",
+                        f"{SWEEP_RULE_ID}.Arn",
+                    ]
+                }
+            },
         }
     ]
 

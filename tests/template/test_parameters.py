@@ -8,11 +8,14 @@ import pytest
 from stop_deployment import settings
 from stop_deployment.target import Target
 from tests.template.cfn import (
+    NOTIFY_TOPIC_ARN,
+    NOTIFY_TOPIC_ID,
+    PHYSICAL_IDS,
     SLACK_PARAMETER,
     SLACK_SECRET_ARN,
+    TABLE_ID,
     TOPIC_ARN,
-    Evaluator,
-    function_properties,
+    deployed_environment,
 )
 
 
@@ -70,15 +73,17 @@ def test_parameters_offer_the_values_the_settings_accept(sam_template: dict[str,
     assert parameters["AlarmTopicArn"]["Default"] == ""
     for name in ("SlackSigningSecretParam", "SlackAllowedUsers", "SlackAllowedChannels", "SlackAllowedTeams"):
         assert parameters[name]["Default"] == ""
+    assert parameters["NotifyTopicArn"]["Default"] == ""
+    confirm_after = parameters["ConfirmAfterSeconds"]
+    assert (confirm_after["Type"], confirm_after["Default"], confirm_after["MinValue"]) == ("Number", 300, 0)
+    # A stop older than the ledger keeps its items (14 days) would never be checked.
+    assert confirm_after["MaxValue"] == 14 * 24 * 3600
 
 
 def test_settings_accept_every_value_the_parameters_allow(cfn_template: dict[str, Any]) -> None:
 
     def variables(**parameters: str) -> dict[str, str]:
-        environment = Evaluator(cfn_template, parameters).resolve(
-            function_properties(cfn_template)["Environment"]
-        )
-        return {name: str(value) for name, value in environment["Variables"].items()}
+        return deployed_environment(cfn_template, **parameters)
 
     choices = ("DefaultAutoRollback", "AlarmAutoRollback", "DryRun", "EnableTracing", "DiscoverAlarmTargets")
     for name in choices:
@@ -101,6 +106,15 @@ def test_settings_accept_every_value_the_parameters_allow(cfn_template: dict[str
     assert defaults.alarm_targets == ()
     assert defaults.alarm_targets_tag_key == "stop-deployment:targets"
     assert (defaults.discover_alarm_targets, defaults.alarm_auto_rollback) == (False, True)
+    # The ledger and notifications are always on: the stack's own table, and its own topic unless
+    # one is given.
+    assert defaults.stops_table == PHYSICAL_IDS[TABLE_ID]
+    assert defaults.notify_topic_arn == PHYSICAL_IDS[NOTIFY_TOPIC_ID]
+    assert defaults.confirm_after_seconds == 300
+    assert settings.load(variables(NotifyTopicArn=NOTIFY_TOPIC_ARN)).notify_topic_arn == NOTIFY_TOPIC_ARN
+    limits = cfn_template["Parameters"]["ConfirmAfterSeconds"]
+    for seconds in (limits["MinValue"], limits["Default"], limits["MaxValue"]):
+        assert settings.load(variables(ConfirmAfterSeconds=str(seconds))).confirm_after_seconds == seconds
 
 
 @pytest.mark.parametrize("prefix", ["kill-switch-", "k", "team.a@x_y+z=w/prod:", "x" * 100])
@@ -140,6 +154,26 @@ def test_alarm_name_prefix_pattern_rejects(sam_template: dict[str, Any], prefix:
 )
 def test_alarm_topic_arn_pattern(sam_template: dict[str, Any], topic_arn: str, accepted: bool) -> None:
     pattern = sam_template["Parameters"]["AlarmTopicArn"]["AllowedPattern"]
+
+    assert bool(re.fullmatch(pattern, topic_arn)) is accepted
+
+
+@pytest.mark.parametrize(
+    ("topic_arn", "accepted"),
+    [
+        ("", True),  # the stack creates its own topic
+        (NOTIFY_TOPIC_ARN, True),
+        ("arn:aws-cn:sns:cn-north-1:111122223333:stop_notices-2", True),
+        ("arn:aws:sns:eu-west-1:111122223333:notices.fifo", False),  # published without a group ID
+        ("arn:aws:sns:eu-west-1:111122223333:*", False),  # the IAM resource must be one topic
+        ("arn:aws:sns:eu-west-1:1111:notices", False),
+        ("arn:aws:sqs:eu-west-1:111122223333:notices", False),
+        ("notices", False),
+        (" " + NOTIFY_TOPIC_ARN, False),
+    ],
+)
+def test_notify_topic_arn_pattern(sam_template: dict[str, Any], topic_arn: str, accepted: bool) -> None:
+    pattern = sam_template["Parameters"]["NotifyTopicArn"]["AllowedPattern"]
 
     assert bool(re.fullmatch(pattern, topic_arn)) is accepted
 

@@ -7,9 +7,11 @@ reserved concurrency (a parameter with MaxValue), the asynchronous retries with 
 queue, the rules' retries and dead letters, the log groups' retention and the API's access log
 format. None of that is repeated here. These tests state rules instead, checked over every role and
 every resource policy the SAM transform produces, for the defaults and with every optional feature
-on, so that a resource or permission added later is judged as well: no write but StopDeployment and
-the failure records, only Lambda may assume a role, every service a resource policy admits is named
-with its source, and checkov is silenced only where reviewed.
+on, so that a resource or permission added later is judged as well: no write but StopDeployment, the
+failure records, the stop ledger and the notifications, only Lambda may assume a role, every service
+a resource policy admits is named with its source, every key is the account's own, and checkov is
+silenced only where reviewed. Last, what is stored at rest: the ledger (encrypted, recoverable,
+expiring, kept when the stack goes) and the notification topic (encrypted with a rotated key).
 """
 
 import re
@@ -19,16 +21,28 @@ from typing import Any
 import pytest
 
 from tests.template.cfn import (
+    ACCOUNT_ID,
     DECRYPT,
     FUNCTION_ID,
+    GENERATE_DATA_KEY,
+    GET_ITEM,
+    NOTIFY_KEY_ID,
+    NOTIFY_TOPIC_ARN,
+    NOTIFY_TOPIC_ID,
+    PUBLISH,
+    PUT_ITEM,
     QUEUE_ID,
+    SCAN,
     SEND_MESSAGE,
     SLACK_PARAMETER,
     SLACK_SECRET_ARN,
     STOP,
+    TABLE_ID,
     TOPIC_ARN,
+    UPDATE_ITEM,
     Evaluator,
     as_list,
+    resources_of_type,
 )
 
 # Actions that only return data are named with these verbs.
@@ -42,6 +56,8 @@ TELEMETRY_POLICIES = {
     "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
     "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
 }
+# The stop ledger's item operations: the writes are allowed on the stack's own table only.
+LEDGER_ACTIONS = {PUT_ITEM, UPDATE_ITEM, GET_ITEM, SCAN}
 STATEMENT_KEYS = {"Sid", "Effect", "Action", "Resource", "Condition"}
 IDENTITY_POLICY_TYPES = {"AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}
 
@@ -57,6 +73,10 @@ CONFIGURATIONS = [
     pytest.param(
         {**EVERY_OPTION, "SlackSigningSecretParam": SLACK_SECRET_ARN}, id="every option, Secrets Manager"
     ),
+    pytest.param(
+        {**EVERY_OPTION, "SlackSigningSecretParam": SLACK_PARAMETER, "NotifyTopicArn": NOTIFY_TOPIC_ARN},
+        id="every option, SSM, a given topic",
+    ),
 ]
 
 # The checkov findings reviewed for issue 5; each skip carries its reason in template.yaml.
@@ -66,6 +86,7 @@ REVIEWED_CHECKOV_SKIPS = {
     QUEUE_ID: {"CKV_AWS_27"},
     "StopDeploymentLogGroup": {"CKV_AWS_158"},
     "StopDeploymentApiAccessLogGroup": {"CKV_AWS_158"},
+    TABLE_ID: {"CKV_AWS_119"},  # reviewed for issue 9
 }
 
 
@@ -91,8 +112,9 @@ def _identity_policies(cfn_template: Mapping[str, Any], **parameters: str) -> di
     return found
 
 
-def _problems(statement: Mapping[str, Any]) -> list[str]:
-    """What is wrong with one identity-policy statement (nothing, for a Deny)."""
+def _problems(statement: Mapping[str, Any], notify_topic: str) -> list[str]:
+    """What is wrong with one identity-policy statement (nothing, for a Deny), given the topic the
+    function notifies."""
     if set(statement) - STATEMENT_KEYS:
         return [f"{sorted(set(statement) - STATEMENT_KEYS)} in {statement}"]  # NotAction, NotResource
     if statement["Effect"] != "Allow":
@@ -109,10 +131,23 @@ def _problems(statement: Mapping[str, Any]) -> list[str]:
         elif action == SEND_MESSAGE:
             if resources != [f"{QUEUE_ID}.Arn"]:
                 problems.append(f"{action} on {resources}: only to the stack's own failed-invocations queue")
-        elif action == DECRYPT:
+        elif action in LEDGER_ACTIONS:
+            if resources != [f"{TABLE_ID}.Arn"]:
+                problems.append(f"{action} on {resources}: only on the stack's own ledger table")
+        elif action == PUBLISH:
+            if resources != [notify_topic]:
+                problems.append(f"{action} on {resources}: only to the notification topic {notify_topic}")
+        elif action in (DECRYPT, GENERATE_DATA_KEY):
             via = condition.get("StringEquals", {}).get("kms:ViaService", "")
-            if not re.fullmatch(r"(ssm|secretsmanager)\.[a-z0-9-]+\.amazonaws\.com", via):
-                problems.append(f"{action} without a kms:ViaService condition for SSM or Secrets Manager")
+            if re.fullmatch(r"sns\.[a-z0-9-]+\.amazonaws\.com", via):
+                if resources != [f"{NOTIFY_KEY_ID}.Arn"]:
+                    problems.append(f"{action} through SNS on {resources}: only the own topic's key")
+            elif action == GENERATE_DATA_KEY or not re.fullmatch(
+                r"(ssm|secretsmanager)\.[a-z0-9-]+\.amazonaws\.com", via
+            ):
+                problems.append(
+                    f"{action} without a kms:ViaService condition for SSM, Secrets Manager or SNS"
+                )
         elif service in ("ssm", "secretsmanager"):
             if action not in SECRET_READS:
                 problems.append(f"{action}: only the signing secret's own read")
@@ -122,16 +157,17 @@ def _problems(statement: Mapping[str, Any]) -> list[str]:
 
 
 @pytest.mark.parametrize("parameters", CONFIGURATIONS)
-def test_no_role_may_write_anything_but_stop_deployment_and_its_failure_records(
+def test_no_role_may_write_anything_but_stop_deployment_its_failure_records_ledger_and_notices(
     cfn_template: dict[str, Any], parameters: dict[str, str]
 ) -> None:
     policies = _identity_policies(cfn_template, **parameters)
+    notify_topic = parameters.get("NotifyTopicArn") or NOTIFY_TOPIC_ID
 
     assert FUNCTION_ID + "Role" in policies  # the rules below judged at least the function's role
     statements = [statement for found in policies.values() for statement in found]
-    assert [problem for statement in statements for problem in _problems(statement)] == []
+    assert [problem for statement in statements for problem in _problems(statement, notify_topic)] == []
     granted = {action for statement in statements for action in as_list(statement["Action"])}
-    assert {STOP, SEND_MESSAGE} <= granted
+    assert {STOP, SEND_MESSAGE, PUT_ITEM, UPDATE_ITEM, PUBLISH} <= granted
     evaluator = Evaluator(cfn_template, parameters)
     for _, resource_type, properties in _existing(cfn_template, evaluator):
         if resource_type == "AWS::IAM::Role":
@@ -200,3 +236,62 @@ def test_checkov_is_silenced_only_where_reviewed_and_each_skip_says_why(sam_temp
         for skip in found:
             assert set(skip) == {"id", "comment"}
             assert len(skip["comment"].split()) >= 10, skip  # a reason, not a placeholder
+
+
+@pytest.mark.parametrize("parameters", CONFIGURATIONS)
+def test_every_key_in_the_stack_is_the_accounts_own_and_rotated(
+    cfn_template: dict[str, Any], parameters: dict[str, str]
+) -> None:
+    # A key policy is the only thing that lets anyone use a KMS key: here only this account (whose
+    # IAM policies then grant the use, see test_iam.py), and no service, no other account, no "*".
+    keys = resources_of_type(cfn_template, "AWS::KMS::Key", **parameters)
+
+    assert set(keys) == (set() if parameters.get("NotifyTopicArn") else {NOTIFY_KEY_ID})
+    for key in keys.values():
+        assert key["EnableKeyRotation"] is True
+        assert key.get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"  # SNS takes no other
+        for statement in as_list(key["KeyPolicy"]["Statement"]):
+            assert set(statement) <= STATEMENT_KEYS | {"Principal"}, statement
+            assert statement["Effect"] == "Allow"
+            assert statement["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}, statement
+
+
+def test_ledger_is_encrypted_recoverable_expiring_and_outlives_the_stack(
+    sam_template: dict[str, Any], cfn_template: dict[str, Any]
+) -> None:
+    # The ledger is the audit record of what the kill switch stopped.
+    table = cfn_template["Resources"][TABLE_ID]
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert "Condition" not in table
+
+    [properties] = resources_of_type(cfn_template, "AWS::DynamoDB::Table").values()
+
+    assert properties["KeySchema"] == [{"AttributeName": "deploymentId", "KeyType": "HASH"}]
+    assert properties["AttributeDefinitions"] == [{"AttributeName": "deploymentId", "AttributeType": "S"}]
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    # KMS under the AWS managed key aws/dynamodb (the CKV_AWS_119 skip says why not a customer key).
+    assert properties["SSESpecification"] == {"SSEEnabled": True}
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert not {"GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification"} & set(properties)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "created"),
+    [({}, True), ({"NotifyTopicArn": ""}, True), ({"NotifyTopicArn": NOTIFY_TOPIC_ARN}, False)],
+)
+def test_notification_topic_is_created_encrypted_with_its_own_key_only_when_none_is_given(
+    cfn_template: dict[str, Any], parameters: dict[str, str], created: bool
+) -> None:
+    topics = resources_of_type(cfn_template, "AWS::SNS::Topic", **parameters)
+    keys = resources_of_type(cfn_template, "AWS::KMS::Key", **parameters)
+
+    if not created:
+        assert (topics, keys) == ({}, {})
+        return
+    assert set(topics) == {NOTIFY_TOPIC_ID}
+    assert set(keys) == {NOTIFY_KEY_ID}
+    assert topics[NOTIFY_TOPIC_ID]["KmsMasterKeyId"] == f"{NOTIFY_KEY_ID}.Arn"
+    assert "FifoTopic" not in topics[NOTIFY_TOPIC_ID]  # the function publishes without a group ID
+    key = cfn_template["Resources"][NOTIFY_KEY_ID]
+    assert cfn_template["Resources"][NOTIFY_TOPIC_ID]["Condition"] == key["Condition"]

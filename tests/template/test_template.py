@@ -2,13 +2,17 @@
 
 from typing import Any
 
+import pytest
 from cfnlint.api import lint_file  # type: ignore[import-untyped]
 from cfnlint.config import ManualArgs  # type: ignore[import-untyped]
 
 from tests.template.cfn import (
     API_ID,
     FUNCTION_ID,
+    NOTIFY_TOPIC_ARN,
+    NOTIFY_TOPIC_ID,
     QUEUE_ID,
+    TABLE_ID,
     TEMPLATE_PATH,
     Evaluator,
 )
@@ -28,13 +32,15 @@ def test_sam_translator_makes_only_the_expected_resources(cfn_template: dict[str
             "AWS::Lambda::Function",
             "AWS::IAM::Role",
             "AWS::Lambda::EventInvokeConfig",
-            # four routes, two EventBridge rules, the alarm action, the SNS topic (conditional)
-            *["AWS::Lambda::Permission"] * 8,
+            # four routes, four EventBridge rules, the alarm action, the alarm topic (conditional)
+            *["AWS::Lambda::Permission"] * 10,
             "AWS::ApiGatewayV2::Api",
             "AWS::ApiGatewayV2::Stage",
-            "AWS::Events::Rule",
-            "AWS::Events::Rule",
+            *["AWS::Events::Rule"] * 4,  # alarms, stop requests, CodeDeploy state changes, the sweep
             "AWS::SNS::Subscription",
+            "AWS::DynamoDB::Table",  # the stop ledger
+            "AWS::SNS::Topic",  # notifications (conditional)
+            "AWS::KMS::Key",  # the notification topic's key (conditional)
             "AWS::SQS::Queue",
             "AWS::SQS::QueuePolicy",
             "AWS::Logs::LogGroup",  # the function's logs
@@ -46,11 +52,18 @@ def test_sam_translator_makes_only_the_expected_resources(cfn_template: dict[str
     )
 
 
-def test_outputs_give_the_api_url_and_the_function(cfn_template: dict[str, Any]) -> None:
-    outputs = Evaluator(cfn_template).resolve(cfn_template["Outputs"])
+@pytest.mark.parametrize(
+    ("parameters", "topic"), [({}, NOTIFY_TOPIC_ID), ({"NotifyTopicArn": NOTIFY_TOPIC_ARN}, NOTIFY_TOPIC_ARN)]
+)
+def test_outputs_give_the_api_url_the_function_the_table_and_the_topic(
+    cfn_template: dict[str, Any], parameters: dict[str, str], topic: str
+) -> None:
+    outputs = Evaluator(cfn_template, parameters).resolve(cfn_template["Outputs"])
 
     assert outputs["HttpApiUrl"]["Value"] == f"https://{API_ID}.execute-api.eu-west-1.amazonaws.com/"
     assert outputs["SlackCommandUrl"]["Value"] == outputs["HttpApiUrl"]["Value"] + "slack/commands"
     assert outputs["FunctionArn"]["Value"] == f"{FUNCTION_ID}.Arn"
     assert outputs["FunctionName"]["Value"] == FUNCTION_ID
     assert outputs["FailedInvocationsQueueUrl"]["Value"] == QUEUE_ID
+    assert outputs["StopsTableName"]["Value"] == TABLE_ID
+    assert outputs["NotificationTopicArn"]["Value"] == topic

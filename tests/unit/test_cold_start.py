@@ -53,6 +53,8 @@ def loaded_modules(event: object, **env_extra: str) -> set[str]:
         ("rest", "rest-stop.json", {}),
         ("function url", "function-url-stop.json", {}),
         ("slack", "slack-command-rest.json", {"SLACK_SIGNING_SECRET_PARAM": SLACK_SECRET_PARAM}),
+        ("codedeploy event", "codedeploy-state-change-stop.json", {"STOPS_TABLE": "stops"}),
+        ("sweep", "scheduled-sweep.json", {"STOPS_TABLE": "stops"}),
     ],
 )
 def test_no_way_in_loads_pydantic_the_http_resolver_event_data_classes_or_xray(

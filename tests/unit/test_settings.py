@@ -54,3 +54,29 @@ def test_allowlist_globs_match_application_slash_group(
 def test_only_a_lone_star_skips_the_lookup() -> None:
     assert load({}).allows_every_group
     assert not load({"ALLOWED_DEPLOYMENT_GROUPS": "*/*"}).allows_every_group
+
+
+def test_the_loop_is_off_until_its_table_and_topic_are_named() -> None:
+    config = load({})
+    assert (config.stops_table, config.notify_topic_arn, config.confirm_after_seconds) == (None, None, 300)
+
+
+def test_the_loop_settings_are_read() -> None:
+    topic = "arn:aws:sns:eu-west-1:111122223333:kill-switch"
+    config = load({"STOPS_TABLE": "stops", "NOTIFY_TOPIC_ARN": topic, "CONFIRM_AFTER_SECONDS": "0"})
+    assert (config.stops_table, config.notify_topic_arn, config.confirm_after_seconds) == ("stops", topic, 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("STOPS_TABLE", "a table"),
+        ("NOTIFY_TOPIC_ARN", "kill-switch"),
+        ("NOTIFY_TOPIC_ARN", "arn:aws:sqs:eu-west-1:111122223333:kill-switch"),
+        ("CONFIRM_AFTER_SECONDS", "-1"),
+        ("CONFIRM_AFTER_SECONDS", "5m"),
+    ],
+)
+def test_invalid_loop_settings_fail_naming_the_variable(name: str, raw: str) -> None:
+    with pytest.raises(ConfigurationError, match=name):
+        load({name: raw})

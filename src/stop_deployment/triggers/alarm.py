@@ -21,7 +21,11 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 _STATES = ["ALARM", "OK", "INSUFFICIENT_DATA"]
-_STATE = {"type": "object", "required": ["value"], "properties": {"value": {"enum": _STATES}}}
+_STATE = {
+    "type": "object",
+    "required": ["value"],
+    "properties": {"value": {"enum": _STATES}, "reason": {"type": "string"}},
+}
 _NAME = {"type": "string", "minLength": 1, "maxLength": 255}
 _TAGS = {"type": "object", "additionalProperties": {"type": "string"}}
 _ARN = {"type": "string", "pattern": "^arn:[^:]+:cloudwatch:"}
@@ -83,6 +87,7 @@ SNS_MESSAGE_SCHEMA = {
     "properties": {
         "AlarmName": _NAME,
         "NewStateValue": {"enum": _STATES},
+        "NewStateReason": {"type": "string"},
         "AlarmArn": _ARN,
         "AlarmTags": _TAGS,
         "AlarmTagsStatus": {"type": "string"},
@@ -98,6 +103,7 @@ class Alarm:
     source: str  # eventbridge, alarm-action or sns
     tags: dict[str, str] | None  # as the event carried them; None: not carried (or incomplete)
     event_id: str | None
+    reason: str | None  # CloudWatch's words for the state change, for people (notifications)
 
 
 def from_eventbridge(event: dict[str, Any]) -> Alarm:
@@ -111,6 +117,7 @@ def from_eventbridge(event: dict[str, Any]) -> Alarm:
         "eventbridge",
         _carried_tags(detail.get("alarmTags"), detail.get("alarmTagsStatus")),
         event["id"],
+        detail["state"].get("reason"),
     )
 
 
@@ -124,6 +131,7 @@ def from_alarm_action(event: dict[str, Any]) -> Alarm:
         "alarm-action",
         _carried_tags(data.get("alarmTags"), data.get("alarmTagsStatus")),
         None,
+        data["state"].get("reason"),
     )
 
 
@@ -142,6 +150,7 @@ def from_sns(event: dict[str, Any]) -> Alarm:
         "sns",
         _carried_tags(message.get("AlarmTags"), message.get("AlarmTagsStatus")),
         notification["MessageId"],
+        message.get("NewStateReason"),
     )
 
 
@@ -178,6 +187,7 @@ def handle(parse: Parser, event: dict[str, Any], context: "LambdaContext") -> di
         "alarm",
         requester=alarm.arn or alarm.name,
         details={"alarmName": alarm.name, "alarmArn": alarm.arn or ""},
+        reason=alarm.reason,
     )
     reports, outcomes = service.stop_active_deployments(found, settings.get().alarm_auto_rollback, caller)
     counts = dict(Counter(outcome["outcome"] for outcome in outcomes))

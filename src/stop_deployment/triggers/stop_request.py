@@ -29,7 +29,8 @@ def handle(_: bool, event: dict[str, Any], context: "LambdaContext") -> StopResu
     if event["detail-type"] != DETAIL_TYPE:
         raise InvalidRequest(
             f"unsupported EventBridge event {event['detail-type']!r}; this function handles "
-            f"'CloudWatch Alarm State Change' and {DETAIL_TYPE!r}"
+            f"'CloudWatch Alarm State Change', {DETAIL_TYPE!r}, CodeDeploy's 'CodeDeploy Deployment "
+            "State-change Notification' and 'Scheduled Event' (the sweep)"
         )
     deployment_id, auto_rollback = parse_stop_request(event.get("detail"), "the event's detail")
     requester = f"{event.get('source')} in account {event.get('account')}"

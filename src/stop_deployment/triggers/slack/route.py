@@ -29,6 +29,8 @@ FORM_SCHEMA = {
         "user_id": _SLACK_ID,
         "user_name": {"type": "string"},
         "text": {"type": "string"},
+        # Where follow-ups go (followup.py): Slack's, or a local stand-in on the loopback address.
+        "response_url": {"type": "string", "pattern": "^(https://|http://(127\\.0\\.0\\.1|localhost)[:/])"},
     },
 }
 
@@ -52,14 +54,15 @@ def slash_command(request: HttpRequest) -> dict[str, Any]:
     except InvalidRequest:
         return _reply(
             messages.ephemeral(
-                "Slack sent a slash command without its team, channel or user; nothing was done."
+                "Slack sent a slash command without a valid team, channel, user or response_url; "
+                "nothing was done."
             )
         )
     sender = Sender(form["team_id"], form["channel_id"], form["user_id"], form.get("user_name", ""))
-    return _reply(_answer(sender, command.parse(form.get("text", ""))))
+    return _reply(_answer(sender, command.parse(form.get("text", "")), form.get("response_url")))
 
 
-def _answer(sender: Sender, asked: command.Command) -> dict[str, Any]:
+def _answer(sender: Sender, asked: command.Command, reply_url: str | None) -> dict[str, Any]:
     if isinstance(asked, command.Help):
         return messages.ephemeral(f"{asked.problem or ''}\n{messages.USAGE}".strip())
     if reason := refusal(sender):
@@ -77,6 +80,7 @@ def _answer(sender: Sender, asked: command.Command) -> dict[str, Any]:
             "slackChannelId": sender.channel_id,
             "slackTeamId": sender.team_id,
         },
+        reply_url=reply_url,
     )
     try:
         return _run(sender, asked, caller)

@@ -1,0 +1,232 @@
+"""Close the loop: after the stops, record them and say so; then follow each one to its end.
+
+- `after_invocation` runs once the way in has answered (the stops were sent first): it writes one
+  ledger item per stop requested and publishes one notification for everything the invocation stopped,
+  refused or failed to stop. A repeated delivery finds its stops in the ledger and announces nothing.
+- `follow` checks one deployment of the ledger against CodeDeploy and reports what is new, exactly once
+  per state (conditional updates): the stop landed (with the rollback CodeDeploy started), it came too
+  late, the rollback succeeded or failed. CodeDeploy state-change events call it, and so does `sweep`,
+  on a schedule, for what no event confirmed (EventBridge delivers them on a best-effort basis).
+
+Nothing here may undo or hide a stop: a ledger or SNS failure is logged and counted, never raised.
+"""
+
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import codedeploy, ledger, notices, notify, settings
+from .clients import MAX_PARALLEL_CALLS
+from .errors import StopDeploymentError
+from .observability import count, logger
+from .results import DeploymentStatus
+from .service import Caller, take_touched
+
+# Slack accepts posts to a command's response_url for 30 minutes.
+SLACK_REPLY_WINDOW = timedelta(minutes=30)
+_AWS_ERRORS = (ClientError, BotoCoreError)
+_ANNOUNCED = ("stop_requested", "refused", "failed")
+
+
+def after_invocation(invocation_id: str) -> None:
+    """Record and announce what this invocation touched (nothing touched: nothing to do)."""
+    touched = take_touched()
+    config = settings.get()
+    if not touched or (config.stops_table is None and config.notify_topic_arn is None):
+        return
+    try:
+        _record_and_announce(touched[0][0], [fields for _, fields in touched], invocation_id)
+    except Exception:  # the stops are done: whatever goes wrong here must not turn them into an error
+        logger.exception("Could not record or announce the stops")
+        count("NotificationsFailed")
+
+
+def follow(deployment_id: str, via: str) -> str:
+    """Report what is new about a deployment of the ledger; returns what was found, for the log.
+
+    Raises StopDeploymentError (e.g. Throttled) when CodeDeploy cannot say: the next sweep tries again.
+    """
+    item = ledger.get(deployment_id)
+    if item is None:
+        outcome = "not_ours"
+    elif "settledAt" in item:
+        outcome = "already_reported"
+    else:
+        status = codedeploy.get(deployment_id)
+        outcome = _rollback_ended(item, status) if item["kind"] == "rollback" else _stop_landed(item, status)
+    log = logger.debug if outcome == "not_ours" else logger.info
+    log("deployment follow-up", extra={"deploymentId": deployment_id, "outcome": outcome, "via": via})
+    return outcome
+
+
+def follow_or_defer(deployment_id: str, via: str) -> str:
+    """`follow`, with CodeDeploy or DynamoDB trouble logged, counted and left to the next sweep."""
+    try:
+        return follow(deployment_id, via)
+    except (StopDeploymentError, *_AWS_ERRORS) as exc:
+        logger.warning(
+            "Follow-up deferred to the next sweep",
+            extra={"deploymentId": deployment_id, "via": via, "error": type(exc).__name__},
+        )
+        count("FollowUpsDeferred")
+        return "deferred"
+
+
+def sweep() -> dict[str, Any]:
+    """Follow every ledger item that is still unsettled CONFIRM_AFTER_SECONDS after it was recorded."""
+    cutoff = _now() - timedelta(seconds=settings.get().confirm_after_seconds)
+    items = ledger.unsettled(_iso(cutoff))
+    counts = Counter(follow_or_defer(item["deploymentId"], "sweep") for item in items)
+    logger.info("sweep done", extra={"checked": len(items), "counts": dict(counts)})
+    return {"outcome": "swept", "checked": len(items), "counts": dict(counts)}
+
+
+# --- after the stops ------------------------------------------------------------------------------------
+
+
+def _record_and_announce(caller: Caller, entries: list[dict[str, Any]], invocation_id: str) -> None:
+    config = settings.get()
+    who = _caller_fields(caller)
+    stops = [e for e in entries if e["outcome"] == "stop_requested" and "deploymentId" in e]
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CALLS, max(len(stops), 1))) as pool:
+        list(pool.map(_fill_group, [e for e in stops if "applicationName" not in e]))
+        if config.stops_table is not None:
+            items = [_stop_item(e, who, caller.reply_url, invocation_id) for e in stops]
+            added = zip(items, pool.map(_add, items), strict=True)
+            repeats = {item["deploymentId"] for item, new in added if not new}
+        else:
+            repeats = set()
+    news = [e for e in entries if e["outcome"] in _ANNOUNCED and e.get("deploymentId") not in repeats]
+    if repeats:
+        logger.info(
+            "Stops already in the ledger: not announced again", extra={"deployments": sorted(repeats)}
+        )
+    if news:
+        notify.publish(notices.stops(who, news, invocation_id))
+
+
+def _caller_fields(caller: Caller) -> dict[str, Any]:
+    return {
+        "trigger": caller.trigger,
+        "requester": caller.requester,
+        "reason": caller.reason,
+        "details": dict(caller.details),
+    }
+
+
+def _fill_group(entry: dict[str, Any]) -> None:
+    """Where a stopped deployment was, for the ledger and the message (a stop sent without a lookup)."""
+    try:
+        found = codedeploy.get(entry["deploymentId"])
+    except StopDeploymentError:
+        return  # the message says "an unknown group"; the follow-up reads it again
+    entry["applicationName"] = found["applicationName"]
+    entry["deploymentGroupName"] = found["deploymentGroupName"]
+
+
+def _stop_item(entry: dict[str, Any], who: dict[str, Any], reply_url: str | None, thread: str) -> ledger.Item:
+    now = _now()
+    return {
+        **who,
+        "deploymentId": entry["deploymentId"],
+        "kind": "stop",
+        "applicationName": entry.get("applicationName"),
+        "deploymentGroupName": entry.get("deploymentGroupName"),
+        "autoRollbackEnabled": entry.get("autoRollbackEnabled"),
+        "codedeployStatus": entry.get("status"),
+        "codedeployMessage": entry.get("statusMessage"),
+        "recordedAt": _iso(now),
+        "expiresAt": int(now.timestamp()) + ledger.EXPIRES_AFTER_SECONDS,
+        "threadId": thread,
+        "replyUrl": reply_url,
+        "replyUntil": _iso(now + SLACK_REPLY_WINDOW) if reply_url else None,
+    }
+
+
+def _add(item: ledger.Item) -> bool:
+    """ledger.add, except that a failed write counts as new: better announced than lost."""
+    try:
+        return ledger.add(item)
+    except _AWS_ERRORS as exc:
+        logger.error(
+            "Could not record the stop in the ledger",
+            extra={"deploymentId": item["deploymentId"], "error": type(exc).__name__},
+        )
+        count("LedgerWritesFailed")
+        return True
+
+
+# --- following a deployment -----------------------------------------------------------------------------
+
+
+def _stop_landed(item: ledger.Item, status: DeploymentStatus) -> str:
+    state = status["status"]
+    if state not in ("Stopped", "Failed", "Succeeded"):
+        return "pending"
+    rollback_id = status.get("rollbackInfo", {}).get("rollbackDeploymentId")
+    if state != "Succeeded" and rollback_id:
+        # Recorded before the stop is settled, so that a crash in between cannot lose the rollback.
+        ledger.add(_rollback_item(item, rollback_id))
+    outcome = "too_late" if state == "Succeeded" else "stopped"
+    settled = {"settled": outcome, "settledAt": _iso(_now()), "deploymentStatus": state}
+    if not ledger.settle(item["deploymentId"], {**settled, "rollbackDeploymentId": rollback_id}):
+        return "already_reported"
+    if outcome == "too_late":
+        count("StopsTooLate")
+        _tell(item, notices.too_late(item))
+        return outcome
+    count("StopsConfirmed")
+    _tell(item, notices.stop_landed(item, state, rollback_id))
+    if rollback_id:
+        follow_or_defer(rollback_id, "stop")  # it may have ended already, its event come and gone
+    return outcome
+
+
+def _rollback_ended(item: ledger.Item, status: DeploymentStatus) -> str:
+    state = status["status"]
+    if state not in ("Succeeded", "Failed", "Stopped"):
+        return "pending"
+    outcome = "rollback_succeeded" if state == "Succeeded" else "rollback_failed"
+    if not ledger.settle(
+        item["deploymentId"], {"settled": outcome, "settledAt": _iso(_now()), "deploymentStatus": state}
+    ):
+        return "already_reported"
+    if outcome == "rollback_failed":
+        count("RollbacksFailed")
+        logger.error("Rollback failed", extra={"deploymentId": item["deploymentId"], "status": state})
+    _tell(item, notices.rollback_ended(item, state))
+    return outcome
+
+
+def _rollback_item(stop: ledger.Item, rollback_id: str) -> ledger.Item:
+    """The rollback inherits its stop's who, why, thread and Slack conversation."""
+    now = _now()
+    inherited = ("trigger", "requester", "reason", "details", "applicationName", "deploymentGroupName")
+    return {
+        **{key: stop[key] for key in inherited if key in stop},
+        **{key: stop[key] for key in ("threadId", "replyUrl", "replyUntil") if key in stop},
+        "deploymentId": rollback_id,
+        "kind": "rollback",
+        "stoppedDeploymentId": stop["deploymentId"],
+        "recordedAt": _iso(now),
+        "expiresAt": int(now.timestamp()) + ledger.EXPIRES_AFTER_SECONDS,
+    }
+
+
+def _tell(item: ledger.Item, notification: notify.Notification) -> None:
+    """Publish to the topic and, while Slack still accepts it, post in the command's conversation."""
+    notify.publish(notification)
+    if item.get("replyUrl") and _iso(_now()) < str(item.get("replyUntil", "")):
+        text = f"{notification.title}\n{notification.description}"
+        notify.reply_in_slack(item["replyUrl"], text, notification)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

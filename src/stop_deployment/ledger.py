@@ -1,0 +1,134 @@
+"""The stop ledger: one DynamoDB item per deployment the function asked CodeDeploy to stop, and one per
+rollback CodeDeploy started for such a stop, so that each can be followed to its end (followup.py).
+
+Every write is conditional, so that a repeated delivery (an alarm's SNS message twice, an event and the
+sweep at once) neither records a stop twice nor reports one state twice. Items expire after 14 days.
+
+Items hold plain values only (str, int, bool, str maps): a few lines of marshalling here spare the
+import of boto3's TypeSerializer on the way to the stop.
+"""
+
+import functools
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from . import settings
+from .clients import CONFIG, long_lived
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+EXPIRES_AFTER_SECONDS = 14 * 24 * 3600
+Item = dict[str, Any]
+
+
+@functools.cache
+def client() -> "DynamoDBClient":
+    return long_lived(boto3.client("dynamodb", config=CONFIG))
+
+
+def add(item: Item) -> bool:
+    """Record `item` unless its deployment is already in the ledger; True when it was new."""
+    try:
+        client().put_item(
+            TableName=_table(),
+            Item=_marshal(item),
+            ConditionExpression="attribute_not_exists(deploymentId)",
+        )
+    except ClientError as exc:
+        if _condition_failed(exc):
+            return False
+        raise
+    return True
+
+
+def get(deployment_id: str) -> Item | None:
+    found = client().get_item(
+        TableName=_table(), Key={"deploymentId": {"S": deployment_id}}, ConsistentRead=True
+    )
+    return _unmarshal(found["Item"]) if "Item" in found else None
+
+
+def settle(deployment_id: str, fields: Item) -> bool:
+    """Record how the deployment ended (`fields` must hold `settled` and `settledAt`), once: True for
+    the first caller, False when another invocation settled it already."""
+    fields = {key: value for key, value in fields.items() if value is not None}
+    names = {f"#{key}": key for key in fields}
+    values = {f":{key}": value for key, value in _marshal(fields).items()}
+    try:
+        client().update_item(
+            TableName=_table(),
+            Key={"deploymentId": {"S": deployment_id}},
+            UpdateExpression="SET " + ", ".join(f"#{key} = :{key}" for key in fields),
+            ConditionExpression="attribute_exists(deploymentId) AND attribute_not_exists(settledAt)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as exc:
+        if _condition_failed(exc):
+            return False
+        raise
+    return True
+
+
+def unsettled(recorded_before: str) -> list[Item]:
+    """Every item not settled yet and recorded before this ISO time (a scan: the table holds two weeks
+    of stops, a few hundred items at most, and the sweep runs every few minutes)."""
+    items: list[Item] = []
+    pages = (
+        client()
+        .get_paginator("scan")
+        .paginate(
+            TableName=_table(),
+            FilterExpression="attribute_not_exists(settledAt) AND recordedAt <= :before",
+            ExpressionAttributeValues={":before": {"S": recorded_before}},
+            ConsistentRead=True,
+        )
+    )
+    for page in pages:
+        items.extend(_unmarshal(raw) for raw in page.get("Items", []))
+    return sorted(items, key=lambda item: str(item.get("recordedAt")))
+
+
+def _table() -> str:
+    table = settings.get().stops_table
+    if table is None:  # callers check settings first; this is a programming error
+        raise RuntimeError("STOPS_TABLE is not set")
+    return table
+
+
+def _condition_failed(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _marshal(item: Mapping[str, Any]) -> dict[str, Any]:
+    """DynamoDB's typed form; None values are left out (DynamoDB has no use for them here)."""
+    return {key: _value(value) for key, value in item.items() if value is not None}
+
+
+def _value(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):  # before int: bool is an int
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, Mapping):
+        return {"M": _marshal(value)}
+    raise TypeError(f"the ledger stores str, int, bool and maps of them, not {type(value).__name__}")
+
+
+def _unmarshal(raw: Mapping[str, Any]) -> Item:
+    return {key: _plain(value) for key, value in raw.items()}
+
+
+def _plain(value: Mapping[str, Any]) -> Any:
+    ((kind, content),) = value.items()
+    if kind == "N":
+        return int(content)
+    if kind == "M":
+        return _unmarshal(content)
+    return content  # S, BOOL

@@ -1,0 +1,173 @@
+"""What the notifications say: one for the stops of an invocation, one for each follow-up.
+
+Plain functions from ledger items and log fields to `notify.Notification`; no AWS calls.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .notify import Notification
+
+_LISTED = 50  # a fan-out lists this many deployments; the rest are counted (chat cards stay readable)
+_VIA = {
+    "http": "through the HTTP API",
+    "slack": "in Slack",
+    "eventbridge": "through an EventBridge request",
+    "direct": "by direct invocation",
+}
+_ROLLBACK = {True: "with rollback", False: "without rollback"}
+_DOING = {"stop_requested": "stop requested", "refused": "refused", "failed": "FAILED to stop"}
+
+
+def who(item: Mapping[str, Any]) -> str:
+    """Who asked for a stop, in a few words (markdown); the alarm's reason is told apart."""
+    details = item.get("details") or {}
+    if item.get("trigger") == "alarm":
+        return f"alarm *{details.get('alarmName') or item.get('requester')}*"
+    via = _VIA.get(str(item.get("trigger")), "")
+    if not item.get("requester"):  # a direct invocation carries no identity
+        return "a direct invocation" if item.get("trigger") == "direct" else f"a caller {via}".strip()
+    return f"{item['requester']} {via}".strip()
+
+
+def stops(caller: Mapping[str, Any], entries: Sequence[Mapping[str, Any]], thread_id: str) -> Notification:
+    """One notification for everything an invocation stopped, refused or failed to stop."""
+    counts = {outcome: sum(e["outcome"] == outcome for e in entries) for outcome in _DOING}
+    stopped, refused, failed = counts["stop_requested"], counts["refused"], counts["failed"]
+    where = sorted({_where(e) for e in entries})
+    summary = ", ".join(
+        f"{n} {word}" for n, word in ((stopped, "stopped"), (refused, "refused"), (failed, "failed")) if n
+    )
+    icon = ":octagonal_sign:" if not failed else ":rotating_light:"
+    more = " and more" if len(where) > 3 else ""
+    lines = [f"Asked by {who(caller)}."]
+    if caller.get("reason"):
+        lines.append(f"Why: {caller['reason']}")
+    lines.append("")
+    lines += [f"- {_line(entry)}" for entry in entries[:_LISTED]]
+    if len(entries) > _LISTED:
+        lines.append(f"- and {len(entries) - _LISTED} more (see the function's logs)")
+    next_steps = []
+    if failed:
+        next_steps.append("Some stops failed: check the deployments above and the function's logs")
+    if stopped:
+        next_steps.append("Follow-ups in this thread say when each stop lands and how its rollback ends")
+    return Notification(
+        subject=f"stop-deployment: {summary} in {', '.join(where)}",
+        title=f"{icon} Kill switch: {summary} in {', '.join(where[:3])}{more}",
+        description="\n".join(lines),
+        event_type="StopsFailed" if failed else "StopsRequested",
+        thread_id=thread_id,
+        outcomes=tuple(sorted({str(e["outcome"]) for e in entries})),
+        trigger=str(caller["trigger"]),
+        applications=_parts(entries, "applicationName"),
+        groups=tuple(_where(e) for e in entries if "applicationName" in e or "target" in e),
+        deployments=tuple(str(e["deploymentId"]) for e in entries if "deploymentId" in e),
+        next_steps=tuple(next_steps),
+        context={"trigger": str(caller["trigger"]), "requester": str(caller.get("requester") or "")},
+    )
+
+
+def stop_landed(item: Mapping[str, Any], status: str, rollback_id: str | None) -> Notification:
+    """The stop of a deployment in the ledger took effect (Stopped, or Failed after the stop)."""
+    deployment = item["deploymentId"]
+    rolled = f"rollback {rollback_id} started" if rollback_id else "no rollback started"
+    text = f"{deployment} in {_where(item)} is {status} (stopped by {who(item)}); {rolled}."
+    return _follow_up(
+        item,
+        "stopped",
+        subject=f"stop-deployment: {deployment} {status.lower()}; {rolled}",
+        title=f":white_check_mark: {deployment} stopped; {rolled}",
+        description=text,
+        rollback_id=rollback_id,
+    )
+
+
+def too_late(item: Mapping[str, Any]) -> Notification:
+    """A deployment the function asked to stop finished first."""
+    deployment = item["deploymentId"]
+    return _follow_up(
+        item,
+        "too_late",
+        subject=f"stop-deployment: {deployment} succeeded before the stop landed",
+        title=f":warning: {deployment} finished before the stop landed",
+        description=(
+            f"{deployment} in {_where(item)} Succeeded: the stop asked by {who(item)} came too late. "
+            "The new revision is live; roll back by redeploying the last good revision if needed."
+        ),
+    )
+
+
+def rollback_ended(item: Mapping[str, Any], status: str) -> Notification:
+    """The rollback CodeDeploy started for a stop in the ledger ended."""
+    rollback, stopped = item["deploymentId"], item.get("stoppedDeploymentId", "?")
+    if status == "Succeeded":
+        return _follow_up(
+            item,
+            "rollback_succeeded",
+            subject=f"stop-deployment: rollback {rollback} of {stopped} succeeded",
+            title=f":white_check_mark: Rollback {rollback} succeeded",
+            description=f"Rollback {rollback} of {stopped} in {_where(item)} succeeded.",
+        )
+    return _follow_up(
+        item,
+        "rollback_failed",
+        subject=f"stop-deployment: ROLLBACK {rollback} of {stopped} FAILED, group may be half-deployed",
+        title=f":rotating_light: Rollback {rollback} FAILED: {_where(item)} may be half-deployed",
+        description=(
+            f"Rollback {rollback} of {stopped} in {_where(item)} ended {status}. The deployment group may "
+            f"be half-deployed: act now (stopped by {who(item)})."
+        ),
+        next_steps=(f"aws deploy get-deployment --deployment-id {rollback}",),
+    )
+
+
+def _follow_up(
+    item: Mapping[str, Any],
+    outcome: str,
+    *,
+    subject: str,
+    title: str,
+    description: str,
+    rollback_id: str | None = None,
+    next_steps: tuple[str, ...] = (),
+) -> Notification:
+    deployments = [str(item["deploymentId"]), *filter(None, (rollback_id, item.get("stoppedDeploymentId")))]
+    return Notification(
+        subject=subject,
+        title=title,
+        description=description,
+        event_type="".join(word.capitalize() for word in outcome.split("_")),  # e.g. RollbackFailed
+        thread_id=str(item.get("threadId") or item["deploymentId"]),
+        outcomes=(outcome,),
+        trigger=str(item.get("trigger") or "unknown"),
+        applications=_parts([item], "applicationName"),
+        groups=(_where(item),) if "applicationName" in item else (),
+        deployments=tuple(deployments),
+        next_steps=next_steps,
+        context={"requester": str(item.get("requester") or "")},
+    )
+
+
+def _where(entry: Mapping[str, Any]) -> str:
+    if "target" in entry:
+        return str(entry["target"])
+    if "applicationName" in entry:
+        return f"{entry['applicationName']}/{entry['deploymentGroupName']}"
+    return "an unknown group"
+
+
+def _line(entry: Mapping[str, Any]) -> str:
+    what = f"`{entry['deploymentId']}` in {_where(entry)}" if "deploymentId" in entry else _where(entry)
+    doing = _DOING[entry["outcome"]]
+    if entry["outcome"] == "stop_requested":
+        flag = entry.get("autoRollbackEnabled")
+        rollback = "rollback as the group is configured" if flag is None else _ROLLBACK[flag]
+        return f"{what}: {doing}, {rollback} (CodeDeploy: {entry.get('status')})"
+    return f"{what}: {doing}: {entry.get('errorMessage') or entry.get('error')}"
+
+
+def _parts(entries: Sequence[Mapping[str, Any]], key: str) -> tuple[str, ...]:
+    found = [str(e[key]) for e in entries if key in e]
+    found += [str(e["target"]).split("/")[0] for e in entries if "target" in e and key == "applicationName"]
+    return tuple(found)

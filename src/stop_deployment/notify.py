@@ -1,0 +1,146 @@
+"""Tell people: publish a notification to NOTIFY_TOPIC_ARN, and post follow-ups to a Slack response_url.
+
+The SNS message body is an Amazon Q Developer in chat applications (formerly AWS Chatbot) custom
+notification, so a topic mapped to a Slack, Teams or Chime channel shows it as a card; the subject
+line is for e-mail subscribers, and the message attributes let subscribers filter.
+
+Neither ever raises: a notification that cannot be sent is logged and counted (NotificationsFailed,
+SlackRepliesFailed), never allowed to undo or hide a stop that happened.
+"""
+
+import functools
+import json
+import urllib.request
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.error import URLError
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import settings
+from .clients import CONFIG, CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, long_lived
+from .observability import count, logger
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sns.type_defs import MessageAttributeValueTypeDef
+
+_SUBJECT_LIMIT = 100  # SNS: ASCII, no line breaks, at most 100 characters
+_SLACK_TIMEOUT_SECONDS = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS
+
+
+@dataclass(frozen=True)
+class Notification:
+    subject: str  # plain text, for e-mail
+    title: str  # Slack-flavoured markdown from here on, rendered by the chat integration
+    description: str
+    event_type: str  # e.g. StopsRequested, RollbackFailed
+    thread_id: str  # follow-ups share their stop's thread
+    outcomes: tuple[str, ...]
+    trigger: str
+    applications: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    deployments: tuple[str, ...] = ()
+    next_steps: tuple[str, ...] = ()
+    context: dict[str, str] = field(default_factory=dict)
+
+
+@functools.cache
+def client() -> "SNSClient":
+    return long_lived(boto3.client("sns", config=CONFIG))
+
+
+def chat_message(notification: Notification) -> dict[str, Any]:
+    """The custom-notification schema of Amazon Q Developer in chat applications (version 1.0)."""
+    return {
+        "version": "1.0",
+        "source": "custom",
+        "content": {
+            "textType": "client-markdown",
+            "title": notification.title,
+            "description": notification.description,
+            "nextSteps": list(notification.next_steps),
+            "keywords": [*sorted(set(notification.groups)), notification.trigger],
+        },
+        "metadata": {
+            "threadId": notification.thread_id,
+            "summary": notification.subject,
+            "eventType": notification.event_type,
+            "relatedResources": list(notification.deployments),
+            "additionalContext": notification.context,
+        },
+    }
+
+
+def attributes(notification: Notification) -> dict[str, "MessageAttributeValueTypeDef"]:
+    """What a subscription's filter policy can match: outcome, way in, application, deployment group."""
+    found: dict[str, MessageAttributeValueTypeDef] = {
+        "trigger": {"DataType": "String", "StringValue": notification.trigger}
+    }
+    for name, values in (
+        ("outcome", notification.outcomes),
+        ("application", notification.applications),
+        ("deploymentGroup", notification.groups),
+    ):
+        if values:  # SNS refuses empty attribute values
+            found[name] = {"DataType": "String.Array", "StringValue": json.dumps(sorted(set(values)))}
+    return found
+
+
+def publish(notification: Notification) -> bool:
+    """Send it to NOTIFY_TOPIC_ARN (no topic: nothing to do); False when it could not be sent."""
+    topic = settings.get().notify_topic_arn
+    if topic is None:
+        return False
+    try:
+        client().publish(
+            TopicArn=topic,
+            Subject=_subject(notification.subject),
+            Message=json.dumps(chat_message(notification)),
+            MessageAttributes=attributes(notification),
+        )
+    except (ClientError, BotoCoreError) as exc:
+        _failed("NotificationsFailed", "Could not publish the notification", exc, notification)
+        return False
+    logger.info(
+        "notification sent",
+        extra={"eventType": notification.event_type, "deployments": list(notification.deployments)},
+    )
+    return True
+
+
+def reply_in_slack(response_url: str, text: str, notification: Notification) -> bool:
+    """Post `text` to the conversation a Slack command came from; False when it could not be posted.
+
+    The response_url is a credential of sorts (whoever holds it may post there): it is never logged.
+    """
+    body = json.dumps({"response_type": "in_channel", "replace_original": False, "text": text}).encode()
+    request = urllib.request.Request(
+        response_url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=_SLACK_TIMEOUT_SECONDS) as answer:
+            answer.read()
+    except (URLError, OSError, ValueError) as exc:  # URLError covers HTTP errors; ValueError: bad URL
+        _failed("SlackRepliesFailed", "Could not post the follow-up to Slack", exc, notification)
+        return False
+    return True
+
+
+def _subject(text: str) -> str:
+    plain = " ".join(text.encode("ascii", "replace").decode().split())
+    return plain if len(plain) <= _SUBJECT_LIMIT else plain[: _SUBJECT_LIMIT - 3] + "..."
+
+
+def _failed(metric: str, message: str, exc: Exception, notification: Notification) -> None:
+    code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else type(exc).__name__
+    logger.error(
+        message,
+        extra={
+            "eventType": notification.event_type,
+            "deployments": list(notification.deployments),
+            "errorCode": code,
+        },
+    )
+    count(metric)

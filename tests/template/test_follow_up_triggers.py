@@ -1,0 +1,108 @@
+"""How follow-ups reach the function: CodeDeploy's state-change events, and the sweep's schedule.
+
+The rules' delivery (default bus, retries, dead letters) and who may invoke are checked with the
+other rules in test_alarm_routing.py, the queue policy in test_operations.py.
+"""
+
+from typing import Any
+
+import pytest
+
+from stop_deployment.triggers import deployment_event, sweep
+from tests.template.cfn import (
+    ACCOUNT_ID,
+    ALARM_RULE_ID,
+    CODEDEPLOY_RULE_ID,
+    REQUEST_RULE_ID,
+    SWEEP_RULE_ID,
+    load_event,
+    pattern_matches,
+    resources_of_type,
+)
+
+CODEDEPLOY_EVENTS = ["codedeploy-state-change-stop.json", "codedeploy-state-change-success.json"]
+# The fields of every EventBridge event, and of a CodeDeploy deployment's state change (as in
+# aws/aws-lambda-go events/testdata/codedeploy-deployment-event.json).
+ENVELOPE = {"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}
+CODEDEPLOY_DETAIL = {"instanceGroupId", "region", "application", "deploymentId", "state", "deploymentGroup"}
+
+
+def _codedeploy_event(state: str) -> dict[str, Any]:
+    event: dict[str, Any] = load_event("codedeploy-state-change-stop.json")
+    event["detail"]["state"] = state
+    return event
+
+
+def test_codedeploy_rule_routes_stop_success_and_failure_of_deployments(cfn_template: dict[str, Any]) -> None:
+    rules = resources_of_type(cfn_template, "AWS::Events::Rule")
+    pattern = rules[CODEDEPLOY_RULE_ID]["EventPattern"]
+
+    assert pattern == {
+        "source": ["aws.codedeploy"],
+        "detail-type": ["CodeDeploy Deployment State-change Notification"],
+        "detail": {"state": ["STOP", "SUCCESS", "FAILURE"]},
+    }
+    for name in CODEDEPLOY_EVENTS:
+        assert pattern_matches(pattern, load_event(name))
+    for state in ("STOP", "SUCCESS", "FAILURE"):
+        assert pattern_matches(pattern, _codedeploy_event(state))
+    for state in ("START", "READY"):  # nothing to follow up (yet)
+        assert not pattern_matches(pattern, _codedeploy_event(state))
+    instance_event = {
+        **_codedeploy_event("SUCCESS"),
+        "detail-type": "CodeDeploy Instance State-change Notification",
+    }
+    assert not pattern_matches(pattern, instance_event)
+    assert not pattern_matches(pattern, {**_codedeploy_event("STOP"), "source": "com.example.spoof"})
+    # And the other rules do not take these events.
+    for other in (ALARM_RULE_ID, REQUEST_RULE_ID):
+        assert not pattern_matches(rules[other]["EventPattern"], load_event(CODEDEPLOY_EVENTS[0]))
+
+
+def test_codedeploy_rule_delivers_every_state_the_function_follows(cfn_template: dict[str, Any]) -> None:
+    pattern = resources_of_type(cfn_template, "AWS::Events::Rule")[CODEDEPLOY_RULE_ID]["EventPattern"]
+
+    assert pattern["source"] == [deployment_event.SOURCE]
+    assert pattern["detail-type"] == [deployment_event.DETAIL_TYPE]
+    assert set(deployment_event.FOLLOWED_STATES) <= set(pattern["detail"]["state"])
+
+
+def test_sweep_runs_every_five_minutes_and_passes_the_scheduled_event_as_it_is(
+    cfn_template: dict[str, Any],
+) -> None:
+    rule = resources_of_type(cfn_template, "AWS::Events::Rule")[SWEEP_RULE_ID]
+
+    assert rule["ScheduleExpression"] == "rate(5 minutes)"
+    assert "EventPattern" not in rule
+    [target] = rule["Targets"]
+    # No Input: the function recognises EventBridge's own "Scheduled Event".
+    assert not {"Input", "InputPath", "InputTransformer"} & set(target)
+    assert sweep.recognise(load_event("scheduled-sweep.json")) is True
+
+
+@pytest.mark.parametrize("name", CODEDEPLOY_EVENTS)
+def test_codedeploy_event_files_have_the_real_shape(name: str) -> None:
+    event = load_event(name)
+
+    assert set(event) == ENVELOPE
+    assert set(event["detail"]) == CODEDEPLOY_DETAIL
+    detail = event["detail"]
+    assert (detail["deploymentId"], detail["application"], detail["deploymentGroup"]) == (
+        "d-LGUMS25CC",
+        "checkout",
+        "prod",
+    )
+    assert detail["region"] == event["region"] == "us-east-1"
+    assert event["account"] == ACCOUNT_ID
+    prefix = f"arn:aws:codedeploy:us-east-1:{ACCOUNT_ID}:"
+    assert event["resources"] == [prefix + "application:checkout", prefix + "deploymentgroup:checkout/prod"]
+    assert deployment_event.recognise(event) is True
+
+
+def test_scheduled_sweep_event_file_has_the_real_shape() -> None:
+    event = load_event("scheduled-sweep.json")
+
+    assert set(event) == ENVELOPE
+    assert (event["source"], event["detail-type"], event["detail"]) == ("aws.events", "Scheduled Event", {})
+    [rule_arn] = event["resources"]
+    assert rule_arn.startswith(f"arn:aws:events:us-east-1:{ACCOUNT_ID}:rule/")
