@@ -17,3 +17,7 @@ class LambdaContext:
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:stop-deployment-local"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    remaining_ms: int = 300_000  # the template's timeout; a test can shorten it
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms

@@ -2,7 +2,8 @@
 
 Each HTTP request becomes an HTTP API (v2) event and goes through `lambda_handler`, exactly as in
 Lambda: validation, error mapping, logs and all. The local CodeDeploy listens on 127.0.0.1:5000
-(the address events/env.json gives `sam local invoke`) and is seeded with local/world.py, as in the demo.
+(the address events/env.json gives `sam local invoke`) and is seeded with local/world.py, as in the demo,
+with the stop ledger table and the notification topic.
 """
 
 import base64
@@ -84,6 +85,8 @@ def main() -> None:
     server, url = fake_codedeploy.start_server(port=5000)
     os.environ.update(aws.environment(url), SLACK_SIGNING_SECRET_PARAM=world.SLACK_SECRET_PARAM)
     in_flight = world.seed(boto3.client("codedeploy"))
+    # The ledger and topic events/env.json names, for `sam local invoke` against this server.
+    os.environ.update(STOPS_TABLE=world.seed_stops_table(), NOTIFY_TOPIC_ARN=world.seed_notify_topic()[0])
     print(f"Local CodeDeploy on {url}; deployments in flight: {', '.join(in_flight)}")
     print(f"Try: curl -X POST http://127.0.0.1:3000/deployments/{in_flight[0]}/stop")
     try:

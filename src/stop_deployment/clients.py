@@ -1,5 +1,5 @@
 """The botocore settings every AWS client of this function shares (CodeDeploy, CloudWatch, SSM,
-Secrets Manager): bounded retries and timeouts, a user agent, and a pool for the fan-out.
+Secrets Manager, DynamoDB, SNS): bounded retries and timeouts, a user agent, and a pool for the fan-out.
 
 The endpoint comes from the environment as boto3 resolves it (AWS_ENDPOINT_URL_CODEDEPLOY points
 CodeDeploy at the local stand-in); it is never set here.
@@ -28,6 +28,19 @@ CONFIG = Config(
     read_timeout=READ_TIMEOUT_SECONDS,
     user_agent_extra=f"stop-deployment/{__version__}",
     max_pool_connections=MAX_PARALLEL_CALLS,
+)
+
+# The ledger, SNS and Slack come after the stops, before the reply: an HTTP or Slack caller waits for
+# them, so they get less patience than CodeDeploy (2 attempts x (1 s + 2 s) + backoff < 8 s per call);
+# what fails is logged and counted, and the stop stands.
+AFTERWARDS_CONNECT_TIMEOUT_SECONDS = 1
+AFTERWARDS_READ_TIMEOUT_SECONDS = 2
+AFTERWARDS_CONFIG = CONFIG.merge(
+    Config(
+        retries={"mode": "standard", "total_max_attempts": 2},
+        connect_timeout=AFTERWARDS_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=AFTERWARDS_READ_TIMEOUT_SECONDS,
+    )
 )
 
 Client = TypeVar("Client")

@@ -1,8 +1,9 @@
 """Close the loop: after the stops, record them and say so; then follow each one to its end.
 
-- `after_invocation` runs once the way in has answered (the stops were sent first): it writes one
-  ledger item per stop requested and publishes one notification for everything the invocation stopped,
-  refused or failed to stop. A repeated delivery finds its stops in the ledger and announces nothing.
+- `after_invocation` runs once the way in is done (the stops were sent first), before the function
+  returns: it writes one ledger item per stop requested and publishes one notification for everything
+  the invocation stopped, refused or failed to stop. A repeated delivery finds its stops in the ledger
+  and does not announce them again.
 - `follow` checks one deployment of the ledger against CodeDeploy and reports what is new, exactly once
   per state (conditional updates): the stop landed (with the rollback CodeDeploy started), it came too
   late, the rollback succeeded or failed. CodeDeploy state-change events call it, and so does `sweep`,
@@ -11,7 +12,9 @@
 Nothing here may undo or hide a stop: a ledger or SNS failure is logged and counted, never raised.
 """
 
+import hashlib
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,15 +23,33 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import codedeploy, ledger, notices, notify, settings
 from .clients import MAX_PARALLEL_CALLS
-from .errors import StopDeploymentError
+from .errors import AccessDenied, DeploymentNotFound, StopDeploymentError
 from .observability import count, logger
 from .results import DeploymentStatus
 from .service import Caller, take_touched
 
-# Slack accepts posts to a command's response_url for 30 minutes.
+# Slack accepts up to 5 posts to a command's response_url, for 30 minutes.
 SLACK_REPLY_WINDOW = timedelta(minutes=30)
+SLACK_POSTS_PER_COMMAND = 5
+# How long a stopped deployment may show no rollbackInfo before "no rollback started" is reported.
+ROLLBACK_GRACE = timedelta(minutes=10)
+# The sweep leaves what it has not reached to the next one when the invocation has this little left.
+SWEEP_RESERVE_MS = 30_000
 _AWS_ERRORS = (ClientError, BotoCoreError)
 _ANNOUNCED = ("stop_requested", "refused", "failed")
+_ENDED = ("Succeeded", "Failed", "Stopped")
+# What a rollback's item inherits from its stop's: who, why, where, and where to reply.
+_INHERITED = (
+    "trigger",
+    "requester",
+    "reason",
+    "details",
+    "applicationName",
+    "deploymentGroupName",
+    "threadId",
+    "replyUrl",
+    "replyUntil",
+)
 
 
 def after_invocation(invocation_id: str) -> None:
@@ -47,7 +68,7 @@ def after_invocation(invocation_id: str) -> None:
 def follow(deployment_id: str, via: str) -> str:
     """Report what is new about a deployment of the ledger; returns what was found, for the log.
 
-    Raises StopDeploymentError (e.g. Throttled) when CodeDeploy cannot say: the next sweep tries again.
+    Raises StopDeploymentError (e.g. Throttled) or a DynamoDB error when that cannot be known now.
     """
     item = ledger.get(deployment_id)
     if item is None:
@@ -55,8 +76,13 @@ def follow(deployment_id: str, via: str) -> str:
     elif "settledAt" in item:
         outcome = "already_reported"
     else:
-        status = codedeploy.get(deployment_id)
-        outcome = _rollback_ended(item, status) if item["kind"] == "rollback" else _stop_landed(item, status)
+        try:
+            status = codedeploy.get(deployment_id)
+        except (DeploymentNotFound, AccessDenied) as exc:
+            outcome = _unreadable(item, exc)
+        else:
+            ended = _rollback_ended if item["kind"] == "rollback" else _stop_landed
+            outcome = ended(item, status)
     log = logger.debug if outcome == "not_ours" else logger.info
     log("deployment follow-up", extra={"deploymentId": deployment_id, "outcome": outcome, "via": via})
     return outcome
@@ -75,11 +101,20 @@ def follow_or_defer(deployment_id: str, via: str) -> str:
         return "deferred"
 
 
-def sweep() -> dict[str, Any]:
-    """Follow every ledger item that is still unsettled CONFIRM_AFTER_SECONDS after it was recorded."""
+def sweep(remaining_ms: Callable[[], int]) -> dict[str, Any]:
+    """Follow every ledger item still unsettled CONFIRM_AFTER_SECONDS after it was recorded.
+
+    Stops early, leaving the rest to the next sweep, when a follow-up is deferred (CodeDeploy or
+    DynamoDB is struggling: more calls would not help) or the invocation's time runs short.
+    """
     cutoff = _now() - timedelta(seconds=settings.get().confirm_after_seconds)
     items = ledger.unsettled(_iso(cutoff))
-    counts = Counter(follow_or_defer(item["deploymentId"], "sweep") for item in items)
+    counts: Counter[str] = Counter()
+    for done, item in enumerate(items):
+        if remaining_ms() < SWEEP_RESERVE_MS or counts["deferred"]:
+            counts["left_for_next_sweep"] = len(items) - done
+            break
+        counts[follow_or_defer(item["deploymentId"], "sweep")] += 1
     logger.info("sweep done", extra={"checked": len(items), "counts": dict(counts)})
     return {"outcome": "swept", "checked": len(items), "counts": dict(counts)}
 
@@ -88,22 +123,22 @@ def sweep() -> dict[str, Any]:
 
 
 def _record_and_announce(caller: Caller, entries: list[dict[str, Any]], invocation_id: str) -> None:
-    config = settings.get()
     who = _caller_fields(caller)
     stops = [e for e in entries if e["outcome"] == "stop_requested" and "deploymentId" in e]
-    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CALLS, max(len(stops), 1))) as pool:
-        list(pool.map(_fill_group, [e for e in stops if "applicationName" not in e]))
-        if config.stops_table is not None:
+    repeats: set[str] = set()
+    if settings.get().stops_table is not None and stops:
+        ledger.client()  # built once, here: the pool's threads would each build one
+        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CALLS, len(stops))) as pool:
+            list(pool.map(_fill_group, [e for e in stops if "applicationName" not in e]))
             items = [_stop_item(e, who, caller.reply_url, invocation_id) for e in stops]
             added = zip(items, pool.map(_add, items), strict=True)
             repeats = {item["deploymentId"] for item, new in added if not new}
-        else:
-            repeats = set()
-    news = [e for e in entries if e["outcome"] in _ANNOUNCED and e.get("deploymentId") not in repeats]
     if repeats:
         logger.info(
             "Stops already in the ledger: not announced again", extra={"deployments": sorted(repeats)}
         )
+    # A refusal or a failure is told every time: a retry that fails again is news.
+    news = [e for e in entries if e["outcome"] in _ANNOUNCED and e.get("deploymentId") not in repeats]
     if news:
         notify.publish(notices.stops(who, news, invocation_id))
 
@@ -131,6 +166,7 @@ def _stop_item(entry: dict[str, Any], who: dict[str, Any], reply_url: str | None
     now = _now()
     return {
         **who,
+        **_stamped(now),
         "deploymentId": entry["deploymentId"],
         "kind": "stop",
         "applicationName": entry.get("applicationName"),
@@ -138,8 +174,6 @@ def _stop_item(entry: dict[str, Any], who: dict[str, Any], reply_url: str | None
         "autoRollbackEnabled": entry.get("autoRollbackEnabled"),
         "codedeployStatus": entry.get("status"),
         "codedeployMessage": entry.get("statusMessage"),
-        "recordedAt": _iso(now),
-        "expiresAt": int(now.timestamp()) + ledger.EXPIRES_AFTER_SECONDS,
         "threadId": thread,
         "replyUrl": reply_url,
         "replyUntil": _iso(now + SLACK_REPLY_WINDOW) if reply_url else None,
@@ -164,10 +198,15 @@ def _add(item: ledger.Item) -> bool:
 
 def _stop_landed(item: ledger.Item, status: DeploymentStatus) -> str:
     state = status["status"]
-    if state not in ("Stopped", "Failed", "Succeeded"):
+    rollback = status.get("rollbackInfo", {})
+    if state not in _ENDED:
         return "pending"
-    rollback_id = status.get("rollbackInfo", {}).get("rollbackDeploymentId")
-    if state != "Succeeded" and rollback_id:
+    # A rollback may be due that CodeDeploy has not named yet: wait a little before "no rollback".
+    rollback_due = state != "Succeeded" and item.get("autoRollbackEnabled") is not False
+    if rollback_due and not rollback and _now() - _parse(item["recordedAt"]) < ROLLBACK_GRACE:
+        return "pending"
+    rollback_id = rollback.get("rollbackDeploymentId") if state != "Succeeded" else None
+    if rollback_id:
         # Recorded before the stop is settled, so that a crash in between cannot lose the rollback.
         ledger.add(_rollback_item(item, rollback_id))
     outcome = "too_late" if state == "Succeeded" else "stopped"
@@ -187,7 +226,7 @@ def _stop_landed(item: ledger.Item, status: DeploymentStatus) -> str:
 
 def _rollback_ended(item: ledger.Item, status: DeploymentStatus) -> str:
     state = status["status"]
-    if state not in ("Succeeded", "Failed", "Stopped"):
+    if state not in _ENDED:
         return "pending"
     outcome = "rollback_succeeded" if state == "Succeeded" else "rollback_failed"
     if not ledger.settle(
@@ -201,27 +240,57 @@ def _rollback_ended(item: ledger.Item, status: DeploymentStatus) -> str:
     return outcome
 
 
+def _unreadable(item: ledger.Item, exc: StopDeploymentError) -> str:
+    """CodeDeploy will never say (no such deployment, or outside what the role may read): stop asking."""
+    if not ledger.settle(item["deploymentId"], {"settled": "unreadable", "settledAt": _iso(_now())}):
+        return "already_reported"
+    logger.error(
+        "Follow-up abandoned: CodeDeploy will not describe this deployment",
+        extra={"deploymentId": item["deploymentId"], "error": type(exc).__name__},
+    )
+    count("FollowUpsAbandoned")
+    return "unreadable"
+
+
 def _rollback_item(stop: ledger.Item, rollback_id: str) -> ledger.Item:
-    """The rollback inherits its stop's who, why, thread and Slack conversation."""
-    now = _now()
-    inherited = ("trigger", "requester", "reason", "details", "applicationName", "deploymentGroupName")
     return {
-        **{key: stop[key] for key in inherited if key in stop},
-        **{key: stop[key] for key in ("threadId", "replyUrl", "replyUntil") if key in stop},
+        **{key: stop[key] for key in _INHERITED if key in stop},
+        **_stamped(_now()),
         "deploymentId": rollback_id,
         "kind": "rollback",
         "stoppedDeploymentId": stop["deploymentId"],
-        "recordedAt": _iso(now),
-        "expiresAt": int(now.timestamp()) + ledger.EXPIRES_AFTER_SECONDS,
     }
 
 
 def _tell(item: ledger.Item, notification: notify.Notification) -> None:
     """Publish to the topic and, while Slack still accepts it, post in the command's conversation."""
     notify.publish(notification)
-    if item.get("replyUrl") and _iso(_now()) < str(item.get("replyUntil", "")):
-        text = f"{notification.title}\n{notification.description}"
-        notify.reply_in_slack(item["replyUrl"], text, notification)
+    url = item.get("replyUrl")
+    if not url or _iso(_now()) >= str(item.get("replyUntil", "")):
+        return
+    # Slack takes 5 posts per command: the last one is kept for a failed rollback, the news that
+    # must not be lost when a group stop has many deployments to report.
+    loud = notification.event_type == "RollbackFailed"
+    limit = SLACK_POSTS_PER_COMMAND if loud else SLACK_POSTS_PER_COMMAND - 1
+    key = "slack-reply#" + hashlib.sha256(url.encode()).hexdigest()  # the URL itself is a credential
+    try:
+        allowed = ledger.take_slot(key, limit, int(_parse(str(item["replyUntil"])).timestamp()))
+    except _AWS_ERRORS as exc:
+        logger.error("Could not count the Slack posts", extra={"error": type(exc).__name__})
+        count("SlackRepliesFailed")
+        return
+    if not allowed:
+        logger.warning(
+            "Slack's 5 posts for this command are used; the topic has the follow-up",
+            extra={"deploymentId": item["deploymentId"], "eventType": notification.event_type},
+        )
+        return
+    notify.reply_in_slack(url, f"{notification.title}\n{notification.description}", notification)
+
+
+def _stamped(now: datetime) -> ledger.Item:
+    """When an item was recorded, and when DynamoDB may let it go (TTL)."""
+    return {"recordedAt": _iso(now), "expiresAt": int(now.timestamp()) + ledger.EXPIRES_AFTER_SECONDS}
 
 
 def _now() -> datetime:
@@ -230,3 +299,7 @@ def _now() -> datetime:
 
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)

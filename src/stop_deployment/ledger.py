@@ -1,5 +1,6 @@
 """The stop ledger: one DynamoDB item per deployment the function asked CodeDeploy to stop, and one per
-rollback CodeDeploy started for such a stop, so that each can be followed to its end (followup.py).
+rollback CodeDeploy started for such a stop, so that each can be followed to its end (followup.py);
+and small counters (Slack posts per command), keyed apart from deployment ids and never swept.
 
 Every write is conditional, so that a repeated delivery (an alarm's SNS message twice, an event and the
 sweep at once) neither records a stop twice nor reports one state twice. Items expire after 14 days.
@@ -16,7 +17,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from . import settings
-from .clients import CONFIG, long_lived
+from .clients import AFTERWARDS_CONFIG, long_lived
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -27,7 +28,7 @@ Item = dict[str, Any]
 
 @functools.cache
 def client() -> "DynamoDBClient":
-    return long_lived(boto3.client("dynamodb", config=CONFIG))
+    return long_lived(boto3.client("dynamodb", config=AFTERWARDS_CONFIG))
 
 
 def add(item: Item) -> bool:
@@ -66,6 +67,29 @@ def settle(deployment_id: str, fields: Item) -> bool:
             ConditionExpression="attribute_exists(deploymentId) AND attribute_not_exists(settledAt)",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
+        )
+    except ClientError as exc:
+        if _condition_failed(exc):
+            return False
+        raise
+    return True
+
+
+def take_slot(key: str, limit: int, expires_at: int) -> bool:
+    """Count one more use of `key` (e.g. a post to a Slack response_url) unless `limit` uses were
+    counted already; True when this one may go ahead. The counter item expires at `expires_at`."""
+    try:
+        client().update_item(
+            TableName=_table(),
+            Key={"deploymentId": {"S": key}},
+            UpdateExpression="ADD #uses :one SET #expiresAt = if_not_exists(#expiresAt, :expires)",
+            ConditionExpression="attribute_not_exists(#uses) OR #uses < :limit",
+            ExpressionAttributeNames={"#uses": "uses", "#expiresAt": "expiresAt"},
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":limit": {"N": str(limit)},
+                ":expires": {"N": str(expires_at)},
+            },
         )
     except ClientError as exc:
         if _condition_failed(exc):

@@ -20,7 +20,8 @@ _DOING = {"stop_requested": "stop requested", "refused": "refused", "failed": "F
 
 
 def who(item: Mapping[str, Any]) -> str:
-    """Who asked for a stop, in a few words (markdown); the alarm's reason is told apart."""
+    """Who asked for a stop, in a few words (markdown). An alarm's reason is not included: it is long,
+    and only the first notification shows it."""
     details = item.get("details") or {}
     if item.get("trigger") == "alarm":
         return f"alarm *{details.get('alarmName') or item.get('requester')}*"
@@ -60,7 +61,7 @@ def stops(caller: Mapping[str, Any], entries: Sequence[Mapping[str, Any]], threa
         thread_id=thread_id,
         outcomes=tuple(sorted({str(e["outcome"]) for e in entries})),
         trigger=str(caller["trigger"]),
-        applications=_parts(entries, "applicationName"),
+        applications=_applications(entries),
         groups=tuple(_where(e) for e in entries if "applicationName" in e or "target" in e),
         deployments=tuple(str(e["deploymentId"]) for e in entries if "deploymentId" in e),
         next_steps=tuple(next_steps),
@@ -141,7 +142,7 @@ def _follow_up(
         thread_id=str(item.get("threadId") or item["deploymentId"]),
         outcomes=(outcome,),
         trigger=str(item.get("trigger") or "unknown"),
-        applications=_parts([item], "applicationName"),
+        applications=_applications([item]),
         groups=(_where(item),) if "applicationName" in item else (),
         deployments=tuple(deployments),
         next_steps=next_steps,
@@ -167,7 +168,5 @@ def _line(entry: Mapping[str, Any]) -> str:
     return f"{what}: {doing}: {entry.get('errorMessage') or entry.get('error')}"
 
 
-def _parts(entries: Sequence[Mapping[str, Any]], key: str) -> tuple[str, ...]:
-    found = [str(e[key]) for e in entries if key in e]
-    found += [str(e["target"]).split("/")[0] for e in entries if "target" in e and key == "applicationName"]
-    return tuple(found)
+def _applications(entries: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    return tuple(_where(e).split("/")[0] for e in entries if "applicationName" in e or "target" in e)

@@ -19,7 +19,12 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import settings
-from .clients import CONFIG, CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, long_lived
+from .clients import (
+    AFTERWARDS_CONFIG,
+    AFTERWARDS_CONNECT_TIMEOUT_SECONDS,
+    AFTERWARDS_READ_TIMEOUT_SECONDS,
+    long_lived,
+)
 from .observability import count, logger
 
 if TYPE_CHECKING:
@@ -27,7 +32,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sns.type_defs import MessageAttributeValueTypeDef
 
 _SUBJECT_LIMIT = 100  # SNS: ASCII, no line breaks, at most 100 characters
-_SLACK_TIMEOUT_SECONDS = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS
+_SLACK_TIMEOUT_SECONDS = AFTERWARDS_CONNECT_TIMEOUT_SECONDS + AFTERWARDS_READ_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ class Notification:
 
 @functools.cache
 def client() -> "SNSClient":
-    return long_lived(boto3.client("sns", config=CONFIG))
+    return long_lived(boto3.client("sns", config=AFTERWARDS_CONFIG))
 
 
 def chat_message(notification: Notification) -> dict[str, Any]:

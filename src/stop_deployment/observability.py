@@ -4,10 +4,11 @@ import threading
 import warnings
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-logger = Logger(service="stop-deployment")
-metrics = Metrics(namespace="StopDeployment", service="stop-deployment")
+SERVICE, NAMESPACE = "stop-deployment", "StopDeployment"
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 # Powertools Metrics is not thread-safe, and the fan-out records from threads.
 metrics_lock = threading.Lock()
 
@@ -16,6 +17,16 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 def count(name: str) -> None:
-    """Add 1 to the metric `name` (a Count), from any thread."""
-    with metrics_lock:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    """Emit 1 for the metric `name` (a Count) now, with the `service` dimension only, from any thread.
+
+    On its own rather than with the invocation's metrics, which carry a `trigger` dimension on stops
+    only: the template's alarms (RollbacksFailed, NotificationsFailed) match one dimension set.
+    """
+    with single_metric(
+        name=name,
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=NAMESPACE,
+        default_dimensions={"service": SERVICE},
+    ):
+        pass

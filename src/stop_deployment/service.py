@@ -51,6 +51,7 @@ class Caller:
 
 # What this invocation touched, in order, for the ledger and the notification sent after it
 # (followup.after_invocation): each deployment's log fields, and each group refused or not listed.
+# Module state is safe here because a Lambda process runs one invocation at a time.
 _touched: list[tuple[Caller, dict[str, Any]]] = []
 _touched_lock = threading.Lock()
 
@@ -234,7 +235,7 @@ def _mark_failed(report: TargetReport | DeploymentOutcome, error: StopDeployment
 
 
 def _problem(report: TargetReport) -> dict[str, Any]:
-    """A group's error, as the journal words it for a deployment (`message` is the log record's own)."""
+    """A group's error under the keys a deployment's uses (`message` belongs to the log record)."""
     return {
         "error": report.get("error"),
         "errorMessage": report.get("message"),

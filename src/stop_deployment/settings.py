@@ -174,8 +174,9 @@ def _table_name(raw: str) -> str | None:
 
 def _topic_arn(raw: str) -> str | None:
     arn = raw.strip()
-    if arn and not re.fullmatch(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?", arn):
-        raise ConfigurationError(f"NOTIFY_TOPIC_ARN must be an SNS topic ARN; got {arn!r}")
+    # Standard topics only: a FIFO topic would need a message group id on every publish.
+    if arn and not re.fullmatch(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}", arn):
+        raise ConfigurationError(f"NOTIFY_TOPIC_ARN must be a standard SNS topic's ARN; got {arn!r}")
     return arn or None
 
 

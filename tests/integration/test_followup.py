@@ -330,3 +330,112 @@ def test_a_slack_stop_hears_its_follow_ups_in_the_same_conversation(
     assert all(post["response_type"] == "in_channel" for post in received)
     assert "jdoe (U0789IJKL) in Slack" in received[0]["text"]
     assert url not in capsys.readouterr().out  # the response_url is a credential: never logged
+
+
+def set_item(deployment_id: str, **fields: str) -> None:
+    """Change ledger fields as time would (e.g. move recordedAt or replyUntil into the past)."""
+    boto3.client("dynamodb").update_item(
+        TableName=STOPS_TABLE,
+        Key={"deploymentId": {"S": deployment_id}},
+        UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in fields),
+        ExpressionAttributeNames={f"#{k}": k for k in fields},
+        ExpressionAttributeValues={f":{k}": {"S": v} for k, v in fields.items()},
+    )
+
+
+LONG_AGO = "2026-01-01T00:00:00.000000Z"
+
+
+def slack_command(configure: Any, text: str, response_url: str) -> dict[str, Any]:
+    seed_slack_secret()
+    configure(SLACK_SIGNING_SECRET_PARAM=SLACK_SECRET_PARAM)
+    return signed(load_event("slack-command-rest.json"), text=text, response_url=response_url)
+
+
+def test_slack_hears_nothing_once_its_30_minutes_are_over_and_the_topic_still_does(
+    seeded: Any,
+    loop: str,
+    configure: Any,
+    lambda_context: Any,
+    slack_response_url: tuple[str, list[dict[str, Any]]],
+) -> None:
+    url, received = slack_response_url
+    lambda_handler(slack_command(configure, f"stop {IN_FLIGHT_ID}", url), lambda_context)
+    received_notifications(loop)
+    set_item(IN_FLIGHT_ID, replyUntil=LONG_AGO)
+
+    deliver(fake_codedeploy.take_events(), lambda_context)
+
+    assert received == []
+    assert len(titles(loop)) == 2
+
+
+@pytest.mark.parametrize(
+    ("rollback", "posts", "last"), [("Succeeded", 4, "succeeded"), ("Failed", 5, "FAILED")]
+)
+def test_a_group_stop_keeps_within_slacks_five_posts_and_keeps_the_last_for_a_failed_rollback(
+    deployments: Any,
+    loop: str,
+    configure: Any,
+    lambda_context: Any,
+    slack_response_url: tuple[str, list[dict[str, Any]]],
+    rollback: str,
+    posts: int,
+    last: str,
+) -> None:
+    url, received = slack_response_url
+    fake_codedeploy.create_deployment(deployments, "checkout", "prod")  # three in flight: six follow-ups
+    fake_codedeploy.set_rollback_result(rollback)
+    lambda_handler(slack_command(configure, "stop checkout/prod", url), lambda_context)
+
+    deliver(fake_codedeploy.take_events(), lambda_context)
+
+    assert len(received) == posts
+    assert last in received[-1]["text"].splitlines()[0]
+    assert len(titles(loop)) == 1 + 6  # the topic has everything
+
+
+def test_a_doubtful_response_url_is_ignored_and_the_stop_goes_ahead(
+    seeded: Any, loop: str, configure: Any, lambda_context: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "https://attacker.example.com/commands/1"
+
+    answer = lambda_handler(slack_command(configure, f"stop {IN_FLIGHT_ID}", url), lambda_context)
+
+    assert answer["statusCode"] == 200
+    assert status_of(IN_FLIGHT_ID) == "Stopped"
+    assert "replyUrl" not in ledger_items()[IN_FLIGHT_ID]
+    output = capsys.readouterr().out
+    assert "response_url this function does not post to" in output
+    assert url not in output
+
+
+def test_a_stop_without_rollback_news_waits_then_says_no_rollback_started(
+    seeded: Any, loop: str, configure: Any, lambda_context: Any
+) -> None:
+    configure(DEFAULT_AUTO_ROLLBACK="deployment-group")  # the flag is omitted; the group has no rollback
+    lambda_handler(load_event("direct-stop.json"), lambda_context)
+    received_notifications(loop)
+
+    assert lambda_handler(SWEEP, lambda_context)["counts"] == {"pending": 1}
+    set_item(IN_FLIGHT_ID, recordedAt=LONG_AGO)  # CodeDeploy had all the time it needs to roll back
+    assert lambda_handler(SWEEP, lambda_context)["counts"] == {"stopped": 1}
+    assert titles(loop) == [f":white_check_mark: {IN_FLIGHT_ID} stopped; no rollback started"]
+
+
+def test_the_sweep_leaves_recent_stops_to_their_events(
+    seeded: Any, loop: str, configure: Any, lambda_context: Any
+) -> None:
+    configure(CONFIRM_AFTER_SECONDS="300")
+    lambda_handler(load_event("direct-stop.json"), lambda_context)
+
+    assert lambda_handler(SWEEP, lambda_context)["checked"] == 0
+    set_item(IN_FLIGHT_ID, recordedAt=LONG_AGO)
+    assert lambda_handler(SWEEP, lambda_context)["checked"] == 1
+
+
+def test_a_sweep_short_of_time_leaves_the_rest_to_the_next(alarm_world: str, lambda_context: Any) -> None:
+    lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)
+    lambda_context.remaining_ms = 20_000
+
+    assert lambda_handler(SWEEP, lambda_context)["counts"] == {"left_for_next_sweep": 2}

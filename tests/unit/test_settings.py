@@ -73,6 +73,7 @@ def test_the_loop_settings_are_read() -> None:
         ("STOPS_TABLE", "a table"),
         ("NOTIFY_TOPIC_ARN", "kill-switch"),
         ("NOTIFY_TOPIC_ARN", "arn:aws:sqs:eu-west-1:111122223333:kill-switch"),
+        ("NOTIFY_TOPIC_ARN", "arn:aws:sns:eu-west-1:111122223333:kill-switch.fifo"),
         ("CONFIRM_AFTER_SECONDS", "-1"),
         ("CONFIRM_AFTER_SECONDS", "5m"),
     ],

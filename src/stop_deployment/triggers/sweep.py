@@ -24,4 +24,4 @@ def handle(_: bool, event: dict[str, Any], context: "LambdaContext") -> dict[str
         return {"outcome": "ignored", "checked": 0, "counts": {}}
     from .. import followup  # loaded only by the ways in that follow up (cold start)
 
-    return followup.sweep()
+    return followup.sweep(context.get_remaining_time_in_millis)

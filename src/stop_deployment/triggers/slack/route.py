@@ -4,6 +4,8 @@ Every reply is a 200 with a Slack message (Slack shows nothing for other statuse
 request that is not Slack's (401) and a missing signing secret (503).
 """
 
+import os
+import re
 import time
 from typing import Any
 from urllib.parse import parse_qsl
@@ -29,10 +31,12 @@ FORM_SCHEMA = {
         "user_id": _SLACK_ID,
         "user_name": {"type": "string"},
         "text": {"type": "string"},
-        # Where follow-ups go (followup.py): Slack's, or a local stand-in on the loopback address.
-        "response_url": {"type": "string", "pattern": "^(https://|http://(127\\.0\\.0\\.1|localhost)[:/])"},
     },
 }
+# Where follow-ups are posted (followup.py): Slack's own address; outside Lambda (the demo, the tests)
+# also a stand-in on the loopback address. Inside Lambda the loopback is the runtime API's.
+_SLACK_REPLY_URL = re.compile(r"^https://hooks\.slack\.com/[!-~]+$")
+_LOCAL_REPLY_URL = re.compile(r"^http://127\.0\.0\.1:\d+/[!-~]*$")
 
 
 def slash_command(request: HttpRequest) -> dict[str, Any]:
@@ -54,12 +58,11 @@ def slash_command(request: HttpRequest) -> dict[str, Any]:
     except InvalidRequest:
         return _reply(
             messages.ephemeral(
-                "Slack sent a slash command without a valid team, channel, user or response_url; "
-                "nothing was done."
+                "Slack sent a slash command without its team, channel or user; nothing was done."
             )
         )
     sender = Sender(form["team_id"], form["channel_id"], form["user_id"], form.get("user_name", ""))
-    return _reply(_answer(sender, command.parse(form.get("text", "")), form.get("response_url")))
+    return _reply(_answer(sender, command.parse(form.get("text", "")), _reply_url(form)))
 
 
 def _answer(sender: Sender, asked: command.Command, reply_url: str | None) -> dict[str, Any]:
@@ -104,6 +107,18 @@ def _run(
     except StopDeploymentError:
         now = None  # the stop itself is reported either way
     return messages.stopped_one(sender, result, now)
+
+
+def _reply_url(form: dict[str, str]) -> str | None:
+    """The command's response_url when it is one to post follow-ups to; a doubtful one is ignored
+    (the stop matters more than its follow-ups) and never logged (it is a credential)."""
+    url = form.get("response_url", "")
+    local = "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
+    if _SLACK_REPLY_URL.match(url) or (local and _LOCAL_REPLY_URL.match(url)):
+        return url
+    if url:
+        logger.warning("Slack sent a response_url this function does not post to; no follow-ups in Slack")
+    return None
 
 
 def _echo(asked: command.StopDeployment | command.StopGroup | command.Status) -> str:
