@@ -110,6 +110,25 @@ def test_a_repeated_alarm_delivery_records_and_announces_nothing_twice(
     assert set(ledger_items()) == {IN_FLIGHT_ID, QUEUED_ID}
 
 
+@pytest.mark.parametrize(
+    "event_file",
+    ["direct-stop.json", "http-api-stop.json", "rest-stop.json", "eventbridge-stop-request.json"],
+)
+def test_every_way_in_records_and_announces_a_repeated_stop_once(
+    seeded: Any, loop: str, lambda_context: Any, event_file: str
+) -> None:
+    fake_codedeploy.set_stop_delay(3600)  # still pending: the repeat calls StopDeployment again
+
+    for _ in range(2):
+        lambda_handler(load_event(event_file), lambda_context)
+
+    assert [c.operation for c in fake_codedeploy.calls()].count("StopDeployment") == 2
+    assert [n["Subject"] for n in received_notifications(loop)] == [
+        "stop-deployment: 1 stopped in checkout/prod"
+    ]
+    assert set(ledger_items()) == {IN_FLIGHT_ID}
+
+
 def test_a_failed_rollback_is_announced_loudly_and_counted(
     alarm_world: str, lambda_context: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -117,7 +136,9 @@ def test_a_failed_rollback_is_announced_loudly_and_counted(
     lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)
     received_notifications(alarm_world)
 
-    deliver(fake_codedeploy.take_events(), lambda_context)
+    events = fake_codedeploy.take_events()
+    deliver(events, lambda_context)
+    deliver(events, lambda_context)  # FAILURE delivered twice: still one loud message each
 
     loud = [t for t in titles(alarm_world) if "FAILED" in t]
     assert len(loud) == 2
