@@ -27,16 +27,20 @@ PSEUDO_PARAMETERS = {
     "AWS::URLSuffix": "amazonaws.com",
 }
 
-# Logical IDs, in the template and in what the SAM transform makes of it.
+# Logical IDs, in the template and in what the SAM transform makes of it. The stop function takes
+# every way in; the follow-up function takes CodeDeploy's state changes and the sweep.
 FUNCTION_ID = "StopDeploymentFunction"
+FOLLOW_UP_FUNCTION_ID = "FollowUpFunction"
+FUNCTION_IDS = (FUNCTION_ID, FOLLOW_UP_FUNCTION_ID)
 API_ID = "StopDeploymentApi"
 QUEUE_ID = "FailedInvocationsQueue"
 FUNCTION_LOG_GROUP_ID = "StopDeploymentLogGroup"
+FOLLOW_UP_LOG_GROUP_ID = "FollowUpLogGroup"
 ACCESS_LOG_GROUP_ID = "StopDeploymentApiAccessLogGroup"
 ALARM_RULE_ID = f"{FUNCTION_ID}AlarmStateChange"
 REQUEST_RULE_ID = f"{FUNCTION_ID}StopDeploymentRequest"
-CODEDEPLOY_RULE_ID = f"{FUNCTION_ID}CodeDeployStateChange"
-SWEEP_RULE_ID = f"{FUNCTION_ID}SweepUnconfirmedStops"
+CODEDEPLOY_RULE_ID = f"{FOLLOW_UP_FUNCTION_ID}CodeDeployStateChange"
+SWEEP_RULE_ID = f"{FOLLOW_UP_FUNCTION_ID}SweepUnconfirmedStops"
 TABLE_ID = "StopsTable"
 NOTIFY_TOPIC_ID = "NotifyTopic"
 NOTIFY_KEY_ID = "NotifyTopicKey"
@@ -193,28 +197,31 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def function_properties(cfn_template: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The function's properties in the transformed template, not evaluated."""
-    function: Mapping[str, Any] = cfn_template["Resources"][FUNCTION_ID]
+def function_properties(cfn_template: Mapping[str, Any], function_id: str = FUNCTION_ID) -> Mapping[str, Any]:
+    """A function's properties in the transformed template (Globals merged in), not evaluated."""
+    function: Mapping[str, Any] = cfn_template["Resources"][function_id]
     assert function["Type"] == "AWS::Lambda::Function"
     properties: Mapping[str, Any] = function["Properties"]
     return properties
 
 
-def role_properties(cfn_template: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The properties of the function's execution role, not evaluated."""
-    role_id, attribute = function_properties(cfn_template)["Role"]["Fn::GetAtt"]
+def role_properties(cfn_template: Mapping[str, Any], function_id: str = FUNCTION_ID) -> Mapping[str, Any]:
+    """The properties of a function's execution role, not evaluated."""
+    role_id, attribute = function_properties(cfn_template, function_id)["Role"]["Fn::GetAtt"]
     role: Mapping[str, Any] = cfn_template["Resources"][role_id]
     assert (role["Type"], attribute) == ("AWS::IAM::Role", "Arn")
     properties: Mapping[str, Any] = role["Properties"]
     return properties
 
 
-def role_statements(cfn_template: Mapping[str, Any], **parameters: str) -> list[dict[str, Any]]:
-    """The role's inline statements, evaluated for the parameter values, Sid left out."""
+def role_statements(
+    cfn_template: Mapping[str, Any], *, function_id: str = FUNCTION_ID, **parameters: str
+) -> list[dict[str, Any]]:
+    """A function role's inline statements (the stop function's unless named), evaluated for the
+    parameter values, Sid left out."""
     evaluator = Evaluator(cfn_template, parameters)
     statements = []
-    for policy in role_properties(cfn_template).get("Policies", []):
+    for policy in role_properties(cfn_template, function_id).get("Policies", []):
         for statement in evaluator.resolve(policy["PolicyDocument"]["Statement"]):
             assert set(statement) <= {"Sid", "Effect", "Action", "Resource", "Condition"}, statement
             condition = {"Condition": statement["Condition"]} if "Condition" in statement else {}
@@ -229,11 +236,13 @@ def role_statements(cfn_template: Mapping[str, Any], **parameters: str) -> list[
     return statements
 
 
-def deployed_environment(cfn_template: Mapping[str, Any], **parameters: str) -> dict[str, str]:
-    """The function's environment variables for the parameter values, with the physical names
+def deployed_environment(
+    cfn_template: Mapping[str, Any], *, function_id: str = FUNCTION_ID, **parameters: str
+) -> dict[str, str]:
+    """A function's environment variables for the parameter values, with the physical names
     CloudFormation would give the resources they refer to (PHYSICAL_IDS)."""
     evaluator = Evaluator(cfn_template, {**PHYSICAL_IDS, **parameters})
-    environment = evaluator.resolve(function_properties(cfn_template)["Environment"])
+    environment = evaluator.resolve(function_properties(cfn_template, function_id)["Environment"])
     return {name: str(value) for name, value in environment["Variables"].items()}
 
 

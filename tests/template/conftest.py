@@ -10,7 +10,7 @@ from samtranslator.parser.parser import Parser  # type: ignore[import-untyped]
 from samtranslator.translator.arn_generator import ArnGenerator  # type: ignore[import-untyped]
 from samtranslator.translator.translator import Translator  # type: ignore[import-untyped]
 
-from tests.template.cfn import ACCOUNT_ID, FUNCTION_ID, REGION, load_template
+from tests.template.cfn import ACCOUNT_ID, REGION, load_template
 
 
 @pytest.fixture(scope="session")
@@ -23,11 +23,12 @@ def sam_template() -> dict[str, Any]:
 def cfn_template(sam_template: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The CloudFormation template that the AWS::Serverless transform makes of template.yaml.
 
-    Like `sam package`, it points CodeUri at S3 first: the translator accepts only S3 locations.
+    Like `sam package`, it points CodeUri (shared by both functions through Globals) at S3 first:
+    the translator accepts only S3 locations.
     Managed policies are referred to by ARN, so the fake managed-policy loader knows no names.
     """
     template = copy.deepcopy(sam_template)
-    template["Resources"][FUNCTION_ID]["Properties"]["CodeUri"] = "s3://artifacts/stop-deployment.zip"
+    template["Globals"]["Function"]["CodeUri"] = "s3://artifacts/stop-deployment.zip"
     region_before = ArnGenerator.BOTO_SESSION_REGION_NAME
     translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=REGION))
     try:

@@ -1,7 +1,8 @@
-"""How alarms and stop requests reach the function: the rules, the SNS subscription, who may invoke.
+"""How alarms and stop requests reach the stop function: the rules, the SNS subscription, who may invoke.
 
-The follow-ups' rule and schedule have their own module (test_follow_up_triggers.py); the Lambda
-permissions and the rules' shared delivery settings are checked here for every rule.
+The follow-ups' rule and schedule, which invoke the follow-up function, have their own module
+(test_follow_up_triggers.py); the Lambda permissions of both functions and the rules' shared
+delivery settings are checked here for every rule.
 """
 
 from collections.abc import Mapping
@@ -13,6 +14,7 @@ from tests.template.cfn import (
     ALARM_ARN_PREFIX,
     ALARM_RULE_ID,
     CODEDEPLOY_RULE_ID,
+    FOLLOW_UP_FUNCTION_ID,
     FUNCTION_ID,
     PSEUDO_PARAMETERS,
     QUEUE_ID,
@@ -24,6 +26,14 @@ from tests.template.cfn import (
 )
 
 ALARM_PRINCIPAL = "lambda.alarms.cloudwatch.amazonaws.com"
+EVENTS_PRINCIPAL = "events.amazonaws.com"
+# The function each rule invokes: the stops' rules the stop function, the follow-ups' the other.
+RULE_TARGETS = {
+    ALARM_RULE_ID: FUNCTION_ID,
+    REQUEST_RULE_ID: FUNCTION_ID,
+    CODEDEPLOY_RULE_ID: FOLLOW_UP_FUNCTION_ID,
+    SWEEP_RULE_ID: FOLLOW_UP_FUNCTION_ID,
+}
 
 
 def _alarm_event(name: str, state: str, configuration: Mapping[str, Any]) -> dict[str, Any]:
@@ -59,29 +69,41 @@ STOP_REQUEST_EVENT = {
 
 
 @pytest.mark.parametrize(
-    ("parameters", "expected_principals"),
+    ("parameters", "stop_principals"),
     [
-        ({}, ["apigateway.amazonaws.com"] * 4 + ["events.amazonaws.com"] * 4 + [ALARM_PRINCIPAL]),
+        ({}, ["apigateway.amazonaws.com"] * 4 + [EVENTS_PRINCIPAL] * 2 + [ALARM_PRINCIPAL]),
         (
             {"AlarmTopicArn": TOPIC_ARN},
             ["apigateway.amazonaws.com"] * 4
-            + ["events.amazonaws.com"] * 4
+            + [EVENTS_PRINCIPAL] * 2
             + [ALARM_PRINCIPAL, "sns.amazonaws.com"],
         ),
     ],
 )
-def test_only_the_intended_services_may_invoke_the_function(
-    cfn_template: dict[str, Any], parameters: dict[str, str], expected_principals: list[str]
+def test_only_the_intended_services_may_invoke_each_function(
+    cfn_template: dict[str, Any], parameters: dict[str, str], stop_principals: list[str]
 ) -> None:
+    # Given the Lambda permissions, Then the stop function is invoked by the API, the stops' rules,
+    # alarms (and the alarm topic), and the follow-up function by the follow-ups' two rules only.
     permissions = resources_of_type(cfn_template, "AWS::Lambda::Permission", **parameters).values()
 
-    assert sorted(p["Principal"] for p in permissions) == sorted(expected_principals)
+    principals: dict[str, list[str]] = {}
+    rules: dict[str, list[str]] = {}
+    for permission in permissions:
+        function = permission["FunctionName"].removesuffix(".Arn")
+        principals.setdefault(function, []).append(permission["Principal"])
+        if permission["Principal"] == EVENTS_PRINCIPAL:
+            rules.setdefault(function, []).append(permission["SourceArn"])
+    assert {function: sorted(found) for function, found in principals.items()} == {
+        FUNCTION_ID: sorted(stop_principals),
+        FOLLOW_UP_FUNCTION_ID: [EVENTS_PRINCIPAL] * 2,
+    }
+    assert {function: sorted(found) for function, found in rules.items()} == {
+        FUNCTION_ID: sorted([f"{ALARM_RULE_ID}.Arn", f"{REQUEST_RULE_ID}.Arn"]),
+        FOLLOW_UP_FUNCTION_ID: sorted([f"{CODEDEPLOY_RULE_ID}.Arn", f"{SWEEP_RULE_ID}.Arn"]),
+    }
     assert {p["Action"] for p in permissions} == {"lambda:InvokeFunction"}
-    assert {p["FunctionName"] for p in permissions} <= {FUNCTION_ID, f"{FUNCTION_ID}.Arn"}
     assert all(p.get("SourceArn") for p in permissions)
-    events_sources = sorted(p["SourceArn"] for p in permissions if p["Principal"] == "events.amazonaws.com")
-    rules = (ALARM_RULE_ID, REQUEST_RULE_ID, CODEDEPLOY_RULE_ID, SWEEP_RULE_ID)
-    assert events_sources == sorted(f"{rule}.Arn" for rule in rules)
 
 
 @pytest.mark.parametrize("prefix", ["kill-switch-", "stop-"])
@@ -138,12 +160,12 @@ def test_every_rule_uses_the_default_bus_bounded_retries_and_the_failed_queue(
 ) -> None:
     rules = resources_of_type(cfn_template, "AWS::Events::Rule")
 
-    assert set(rules) == {ALARM_RULE_ID, REQUEST_RULE_ID, CODEDEPLOY_RULE_ID, SWEEP_RULE_ID}
-    for rule in rules.values():
+    assert set(rules) == set(RULE_TARGETS)
+    for rule_id, rule in rules.items():
         assert "EventBusName" not in rule  # the default bus
         assert rule.get("State", "ENABLED") == "ENABLED"
         [target] = rule["Targets"]
-        assert target["Arn"] == f"{FUNCTION_ID}.Arn"
+        assert target["Arn"] == f"{RULE_TARGETS[rule_id]}.Arn"
         assert not {"Input", "InputPath", "InputTransformer"} & set(target)  # the event as it is
         assert target["RetryPolicy"] == {"MaximumRetryAttempts": 4, "MaximumEventAgeInSeconds": 600}
         assert target["DeadLetterConfig"] == {"Arn": f"{QUEUE_ID}.Arn"}

@@ -1,5 +1,6 @@
-"""How follow-ups reach the function: CodeDeploy's state-change events, and the sweep's schedule.
+"""How follow-ups reach the follow-up function: CodeDeploy's state-change events, and the sweep's schedule.
 
+They have a function of their own so that they never take the stop function's reserved concurrency.
 The rules' delivery (default bus, retries, dead letters) and who may invoke are checked with the
 other rules in test_alarm_routing.py, the queue policy in test_operations.py.
 """
@@ -13,6 +14,8 @@ from tests.template.cfn import (
     ACCOUNT_ID,
     ALARM_RULE_ID,
     CODEDEPLOY_RULE_ID,
+    FOLLOW_UP_FUNCTION_ID,
+    FUNCTION_ID,
     REQUEST_RULE_ID,
     SWEEP_RULE_ID,
     load_event,
@@ -31,6 +34,29 @@ def _codedeploy_event(state: str) -> dict[str, Any]:
     event: dict[str, Any] = load_event("codedeploy-state-change-stop.json")
     event["detail"]["state"] = state
     return event
+
+
+def test_codedeploy_events_and_the_sweep_invoke_the_follow_up_function_not_the_stop_function(
+    sam_template: dict[str, Any], cfn_template: dict[str, Any]
+) -> None:
+    # Given the template as written, Then the follow-up function has exactly the two follow-up
+    # events, and the stop function none of them (its events are the ways in of the stops).
+    events = {
+        function_id: sam_template["Resources"][function_id]["Properties"]["Events"]
+        for function_id in (FUNCTION_ID, FOLLOW_UP_FUNCTION_ID)
+    }
+    assert set(events[FOLLOW_UP_FUNCTION_ID]) == {"CodeDeployStateChange", "SweepUnconfirmedStops"}
+    assert {event["Type"] for event in events[FOLLOW_UP_FUNCTION_ID].values()} == {
+        "EventBridgeRule",
+        "Schedule",
+    }
+    assert not {"CodeDeployStateChange", "SweepUnconfirmedStops"} & set(events[FUNCTION_ID])
+    assert "Schedule" not in {event["Type"] for event in events[FUNCTION_ID].values()}
+
+    # When SAM makes the rules, Then both target the follow-up function.
+    rules = resources_of_type(cfn_template, "AWS::Events::Rule")
+    for rule_id in (CODEDEPLOY_RULE_ID, SWEEP_RULE_ID):
+        assert [target["Arn"] for target in rules[rule_id]["Targets"]] == [f"{FOLLOW_UP_FUNCTION_ID}.Arn"]
 
 
 def test_codedeploy_rule_routes_stop_success_and_failure_of_deployments(cfn_template: dict[str, Any]) -> None:

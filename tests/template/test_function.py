@@ -1,4 +1,8 @@
-"""The Lambda function: runtime, concurrency, environment, logging and tracing, and a handler that imports."""
+"""The two Lambda functions: runtime, concurrency, environment, logging, tracing, a handler that imports.
+
+The stop function and the follow-up function run the same code with the same settings (shared
+through Globals); they differ in their events, roles, reserved concurrency and log groups.
+"""
 
 import os
 import subprocess
@@ -11,7 +15,9 @@ from aws_lambda_powertools.shared.constants import LAMBDA_ADVANCED_LOGGING_LEVEL
 
 from stop_deployment import settings
 from tests.template.cfn import (
+    FOLLOW_UP_FUNCTION_ID,
     FUNCTION_ID,
+    FUNCTION_IDS,
     NOTIFY_TOPIC_ARN,
     NOTIFY_TOPIC_ID,
     PSEUDO_PARAMETERS,
@@ -29,6 +35,18 @@ EXPECTED_ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
 }
+# What the functions take from Globals and must not set (or override) themselves.
+SHARED_PROPERTIES = {
+    "CodeUri",
+    "Handler",
+    "Runtime",
+    "Architectures",
+    "MemorySize",
+    "Layers",
+    "Tracing",
+    "Environment",
+    "EventInvokeConfig",
+}
 
 
 def _import_check_script() -> str:
@@ -43,10 +61,11 @@ def _import_check_script() -> str:
     )
 
 
+@pytest.mark.parametrize("function_id", FUNCTION_IDS)
 def test_function_runs_arm64_python_313_with_the_matching_powertools_layer(
-    cfn_template: dict[str, Any],
+    cfn_template: dict[str, Any], function_id: str
 ) -> None:
-    function = function_properties(cfn_template)
+    function = function_properties(cfn_template, function_id)
 
     assert function["Runtime"] == "python3.13"
     assert function["Architectures"] == ["arm64"]
@@ -54,6 +73,25 @@ def test_function_runs_arm64_python_313_with_the_matching_powertools_layer(
     assert function["Timeout"] == 300
     [layer] = [layer["Fn::Sub"] for layer in function["Layers"]]
     assert layer == "{{resolve:ssm:/aws/service/powertools/python/arm64/python3.13/latest}}"
+
+
+def test_both_functions_share_code_handler_runtime_environment_and_retries_through_globals(
+    sam_template: dict[str, Any], cfn_template: dict[str, Any]
+) -> None:
+    # Given the template as written, Then what the functions share is said once, in Globals.
+    assert set(sam_template["Globals"]["Function"]) >= SHARED_PROPERTIES
+    for function_id in FUNCTION_IDS:
+        assert not SHARED_PROPERTIES & set(sam_template["Resources"][function_id]["Properties"])
+
+    # When SAM merges Globals in, Then both functions run the same code the same way, and log
+    # alike, each to its own group.
+    stop = function_properties(cfn_template, FUNCTION_ID)
+    follow_up = function_properties(cfn_template, FOLLOW_UP_FUNCTION_ID)
+    for name in ("Code", "Handler", "Runtime", "Architectures", "MemorySize", "Layers", "TracingConfig"):
+        assert stop[name] == follow_up[name], name
+    assert stop["Environment"] == follow_up["Environment"]
+    assert {**stop["LoggingConfig"], "LogGroup": None} == {**follow_up["LoggingConfig"], "LogGroup": None}
+    assert stop["LoggingConfig"]["LogGroup"] != follow_up["LoggingConfig"]["LogGroup"]
 
 
 def test_reserved_concurrency_comes_from_a_bounded_parameter(cfn_template: dict[str, Any]) -> None:
@@ -65,9 +103,22 @@ def test_reserved_concurrency_comes_from_a_bounded_parameter(cfn_template: dict[
     assert 1 <= parameter["MinValue"] <= parameter["Default"] == 10 <= parameter["MaxValue"] <= 100
 
 
-def test_lambda_log_level_matches_the_powertools_log_level(cfn_template: dict[str, Any]) -> None:
+def test_follow_ups_have_a_reserved_concurrency_of_their_own(cfn_template: dict[str, Any]) -> None:
+    # Follow-ups (an event per deployment of the account, the sweep) never use the stops' slots:
+    # each function reserves its own, from its own parameter (bounds in test_parameters.py).
+    stop = function_properties(cfn_template, FUNCTION_ID)
+    follow_up = function_properties(cfn_template, FOLLOW_UP_FUNCTION_ID)
+
+    assert stop["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}
+    assert follow_up["ReservedConcurrentExecutions"] == {"Ref": "FollowUpReservedConcurrency"}
+
+
+@pytest.mark.parametrize("function_id", FUNCTION_IDS)
+def test_lambda_log_level_matches_the_powertools_log_level(
+    cfn_template: dict[str, Any], function_id: str
+) -> None:
     # Lambda's application log level overrides POWERTOOLS_LOG_LEVEL, so they must say the same.
-    function = function_properties(cfn_template)
+    function = function_properties(cfn_template, function_id)
     for level in cfn_template["Parameters"]["LogLevel"]["AllowedValues"]:
         evaluator = Evaluator(cfn_template, {"LogLevel": level})
 
@@ -77,19 +128,24 @@ def test_lambda_log_level_matches_the_powertools_log_level(cfn_template: dict[st
         assert LAMBDA_ADVANCED_LOGGING_LEVELS[lambda_level] == powertools_level == level
 
 
+@pytest.mark.parametrize("function_id", FUNCTION_IDS)
 @pytest.mark.parametrize(("enable_tracing", "mode"), [("true", "Active"), ("false", "PassThrough")])
 def test_tracing_is_active_only_when_enabled(
-    cfn_template: dict[str, Any], enable_tracing: str, mode: str
+    cfn_template: dict[str, Any], enable_tracing: str, mode: str, function_id: str
 ) -> None:
     evaluator = Evaluator(cfn_template, {"EnableTracing": enable_tracing})
-    function = function_properties(cfn_template)
+    function = function_properties(cfn_template, function_id)
 
     assert evaluator.resolve(function["TracingConfig"]) == {"Mode": mode}
     assert evaluator.resolve(function["Environment"])["Variables"]["ENABLE_TRACING"] == enable_tracing
 
 
-def test_environment_variables_are_exactly_the_expected_set(cfn_template: dict[str, Any]) -> None:
-    variables = function_properties(cfn_template)["Environment"]["Variables"]
+@pytest.mark.parametrize("function_id", FUNCTION_IDS)
+def test_environment_variables_are_exactly_the_expected_set(
+    cfn_template: dict[str, Any], function_id: str
+) -> None:
+    # Both functions read the same settings: each gets every variable settings.VARIABLES names.
+    variables = function_properties(cfn_template, function_id)["Environment"]["Variables"]
 
     assert set(variables) == EXPECTED_ENVIRONMENT
     assert variables["ALLOWED_DEPLOYMENT_GROUPS"] == {"Ref": "AllowedDeploymentGroups"}
@@ -110,6 +166,7 @@ def test_environment_variables_are_exactly_the_expected_set(cfn_template: dict[s
     }
 
 
+@pytest.mark.parametrize("function_id", FUNCTION_IDS)
 @pytest.mark.parametrize(
     ("parameters", "topic"),
     [
@@ -119,28 +176,31 @@ def test_environment_variables_are_exactly_the_expected_set(cfn_template: dict[s
     ],
 )
 def test_function_records_stops_in_its_table_and_notifies_its_own_topic_unless_one_is_given(
-    cfn_template: dict[str, Any], parameters: dict[str, str], topic: str
+    cfn_template: dict[str, Any], parameters: dict[str, str], topic: str, function_id: str
 ) -> None:
-    variables = Evaluator(cfn_template, parameters).resolve(function_properties(cfn_template)["Environment"])
+    variables = Evaluator(cfn_template, parameters).resolve(
+        function_properties(cfn_template, function_id)["Environment"]
+    )
 
     assert variables["Variables"]["STOPS_TABLE"] == TABLE_ID
     assert variables["Variables"]["NOTIFY_TOPIC_ARN"] == topic
     assert variables["Variables"]["CONFIRM_AFTER_SECONDS"] == "300"
 
 
+@pytest.mark.parametrize("function_id", FUNCTION_IDS)
 def test_handler_is_a_callable_importable_from_code_uri_with_the_template_environment(
-    sam_template: dict[str, Any], cfn_template: dict[str, Any], tmp_path: Path
+    sam_template: dict[str, Any], cfn_template: dict[str, Any], tmp_path: Path, function_id: str
 ) -> None:
-    # Given a fresh interpreter that, like Lambda, has only CodeUri on its path and the template's
+    # Given a fresh interpreter that, like Lambda, has only CodeUri on its path and the function's
     # environment (defaults), When it imports the Handler's module, Then the attribute is callable.
-    properties = sam_template["Resources"][FUNCTION_ID]["Properties"]
-    code_dir = (REPO_ROOT / properties["CodeUri"]).resolve()
-    module_name, _, attribute = properties["Handler"].rpartition(".")
+    shared = sam_template["Globals"]["Function"]
+    code_dir = (REPO_ROOT / shared["CodeUri"]).resolve()
+    module_name, _, attribute = shared["Handler"].rpartition(".")
     environment = {
         "PATH": os.environ.get("PATH", ""),
         "AWS_REGION": PSEUDO_PARAMETERS["AWS::Region"],
         "AWS_DEFAULT_REGION": PSEUDO_PARAMETERS["AWS::Region"],
-        **deployed_environment(cfn_template),
+        **deployed_environment(cfn_template, function_id=function_id),
     }
 
     result = subprocess.run(

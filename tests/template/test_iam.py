@@ -1,4 +1,8 @@
-"""The function role's permissions, statement by statement, for the parameter values that change them."""
+"""The two roles' permissions, statement by statement, for the parameter values that change them.
+
+The stop function's role may stop, read deployments and alarms, and record stops; the follow-up
+function's role may read deployments and keep the ledger, and stop nothing.
+"""
 
 import re
 from typing import Any
@@ -11,6 +15,8 @@ from tests.template.cfn import (
     BATCH_GET,
     BATCH_GET_GROUPS,
     DECRYPT,
+    FOLLOW_UP_FUNCTION_ID,
+    FUNCTION_IDS,
     GENERATE_DATA_KEY,
     GET,
     GET_ITEM,
@@ -39,12 +45,16 @@ from tests.template.cfn import (
     role_statements,
 )
 
-# The stop ledger: every item operation the function makes, on its own table only (no index).
-LEDGER = {
+# The stop ledger, on the stack's own table only (no index): the stop function only records stops
+# (a conditional put); the follow-up function reads them, records rollbacks, settles and sweeps.
+RECORD_STOPS = {"Effect": "Allow", "Action": [PUT_ITEM], "Resource": [f"{TABLE_ID}.Arn"]}
+FOLLOW_STOPS = {
     "Effect": "Allow",
-    "Action": sorted([PUT_ITEM, UPDATE_ITEM, GET_ITEM, SCAN]),
+    "Action": sorted([GET_ITEM, PUT_ITEM, UPDATE_ITEM, SCAN]),
     "Resource": [f"{TABLE_ID}.Arn"],
 }
+# What SAM adds to each role for the EventInvokeConfig's on-failure destination.
+SEND_FAILURES = {"Effect": "Allow", "Action": [SEND_MESSAGE], "Resource": [f"{QUEUE_ID}.Arn"]}
 # Notifications to the stack's own topic, and its key used through SNS only.
 PUBLISH_TO_OWN_TOPIC = {"Effect": "Allow", "Action": [PUBLISH], "Resource": [NOTIFY_TOPIC_ID]}
 ENCRYPT_FOR_OWN_TOPIC = {
@@ -61,9 +71,10 @@ def test_role_allows_stop_anywhere_and_reads_only_in_the_default_allowed_groups(
     # Given the default parameters (AllowedDeploymentGroups "*", AlarmNamePrefix "kill-switch-",
     # no discovery, no NotifyTopicArn), Then the deployment reads cover every group here, the
     # alarm tags only the alarms named with the prefix, and the function keeps its ledger and
-    # notifies the topic the stack creates. SAM adds the first statement for the on-failure queue.
+    # records stops and notifies the topic the stack creates. SAM adds the first statement for the
+    # on-failure queue.
     assert role_statements(cfn_template) == [
-        {"Effect": "Allow", "Action": [SEND_MESSAGE], "Resource": [f"{QUEUE_ID}.Arn"]},
+        SEND_FAILURES,
         {"Effect": "Allow", "Action": [STOP], "Resource": ["*"]},
         {
             "Effect": "Allow",
@@ -71,7 +82,7 @@ def test_role_allows_stop_anywhere_and_reads_only_in_the_default_allowed_groups(
             "Resource": [GROUP_ARN_PREFIX + "*"],
         },
         {"Effect": "Allow", "Action": [LIST_ALARM_TAGS], "Resource": [ALARM_ARN_PREFIX + "kill-switch-*"]},
-        LEDGER,
+        RECORD_STOPS,
         PUBLISH_TO_OWN_TOPIC,
         ENCRYPT_FOR_OWN_TOPIC,
     ]
@@ -80,15 +91,52 @@ def test_role_allows_stop_anywhere_and_reads_only_in_the_default_allowed_groups(
 @pytest.mark.parametrize("allowed", ["*", "checkout/prod,*/staging"])
 @pytest.mark.parametrize("topic", ["", NOTIFY_TOPIC_ARN])
 @pytest.mark.parametrize("slack", ["", SLACK_PARAMETER, SLACK_SECRET_ARN])
-def test_role_writes_only_its_own_ledger_table_and_no_index(
+def test_stop_role_only_puts_items_in_its_own_ledger_table_and_no_index(
     cfn_template: dict[str, Any], allowed: str, topic: str, slack: str
 ) -> None:
+    # It records each stop with a conditional put; it never reads, updates or scans the ledger.
     statements = role_statements(
         cfn_template, AllowedDeploymentGroups=allowed, NotifyTopicArn=topic, SlackSigningSecretParam=slack
     )
 
     on_dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in s["Action"])]
-    assert on_dynamodb == [LEDGER]
+    assert on_dynamodb == [RECORD_STOPS]
+
+
+@pytest.mark.parametrize("allowed", ["*", "checkout/prod,*/staging"])
+@pytest.mark.parametrize("topic", ["", NOTIFY_TOPIC_ARN])
+@pytest.mark.parametrize("slack", ["", SLACK_PARAMETER, SLACK_SECRET_ARN])
+@pytest.mark.parametrize("discover", ["true", "false"])
+def test_follow_up_role_keeps_the_ledger_reads_deployments_and_notifies_and_nothing_else(
+    cfn_template: dict[str, Any], allowed: str, topic: str, slack: str, discover: str
+) -> None:
+    # Given any options (Slack and discovery are the stop function's business), Then the follow-up
+    # role may keep the ledger, read the deployments of the allowed groups, send its failures to
+    # the queue and notify the topic (with its key, when the stack creates it); nothing else.
+    statements = role_statements(
+        cfn_template,
+        function_id=FOLLOW_UP_FUNCTION_ID,
+        AllowedDeploymentGroups=allowed,
+        NotifyTopicArn=topic,
+        SlackSigningSecretParam=slack,
+        DiscoverAlarmTargets=discover,
+        AlarmNamePrefix="stop-",
+    )
+
+    assert statements == [
+        SEND_FAILURES,
+        FOLLOW_STOPS,
+        {
+            "Effect": "Allow",
+            "Action": [GET],
+            "Resource": [GROUP_ARN_PREFIX + glob for glob in allowed.split(",")],
+        },
+        {"Effect": "Allow", "Action": [PUBLISH], "Resource": [topic or NOTIFY_TOPIC_ID]},
+        *([] if topic else [ENCRYPT_FOR_OWN_TOPIC]),
+    ]
+    actions = {action for statement in statements for action in statement["Action"]}
+    assert STOP not in actions
+    assert not {a for a in actions if a.split(":")[0] in ("cloudwatch", "ssm", "secretsmanager")}
 
 
 def test_role_publishes_only_to_the_topic_the_stack_creates_and_uses_its_key_through_sns_only(
@@ -138,7 +186,7 @@ def test_discovery_adds_only_the_reads_it_needs(cfn_template: dict[str, Any]) ->
     )
 
     assert statements == [
-        {"Effect": "Allow", "Action": [SEND_MESSAGE], "Resource": [f"{QUEUE_ID}.Arn"]},
+        SEND_FAILURES,
         {"Effect": "Allow", "Action": [STOP], "Resource": ["*"]},
         {
             "Effect": "Allow",
@@ -146,7 +194,7 @@ def test_discovery_adds_only_the_reads_it_needs(cfn_template: dict[str, Any]) ->
             "Resource": [GROUP_ARN_PREFIX + "checkout/prod", GROUP_ARN_PREFIX + "*/staging"],
         },
         {"Effect": "Allow", "Action": [LIST_ALARM_TAGS], "Resource": [ALARM_ARN_PREFIX + "stop-*"]},
-        LEDGER,
+        RECORD_STOPS,
         PUBLISH_TO_OWN_TOPIC,
         ENCRYPT_FOR_OWN_TOPIC,
         {"Effect": "Allow", "Action": [LIST_APPLICATIONS], "Resource": ["*"]},
@@ -172,12 +220,17 @@ def test_without_discovery_the_role_cannot_list_applications_or_groups(cfn_templ
         ",".join(f"app{n}/prod" for n in range(10)),
     ],
 )
+@pytest.mark.parametrize("function_id", FUNCTION_IDS)
 def test_get_deployment_is_scoped_to_one_arn_per_allowed_glob(
-    cfn_template: dict[str, Any], allowed: str
+    cfn_template: dict[str, Any], allowed: str, function_id: str
 ) -> None:
+    # Both roles build the list the same way, glob by glob: the same ARNs, up to the 10th glob.
     for discover in ("true", "false"):
         statements = role_statements(
-            cfn_template, AllowedDeploymentGroups=allowed, DiscoverAlarmTargets=discover
+            cfn_template,
+            function_id=function_id,
+            AllowedDeploymentGroups=allowed,
+            DiscoverAlarmTargets=discover,
         )
 
         get_resources = [s["Resource"] for s in statements if GET in s["Action"]]
@@ -203,12 +256,12 @@ def test_role_grants_no_wildcard_action_and_no_write_but_stop(
     )
 
     actions = {action for statement in statements for action in statement["Action"]}
-    reads = {GET, LIST, BATCH_GET, LIST_ALARM_TAGS, GET_ITEM, SCAN} | slack_reads
+    reads = {GET, LIST, BATCH_GET, LIST_ALARM_TAGS} | slack_reads
     discovery = {BATCH_GET_GROUPS, LIST_APPLICATIONS, LIST_GROUPS}
     own_key = set() if topic else {GENERATE_DATA_KEY, DECRYPT}
     # The only writes: StopDeployment, the on-failure records into the stack's own queue, the
-    # ledger's items and the notifications (with the own topic's key).
-    writes = {STOP, SEND_MESSAGE, PUT_ITEM, UPDATE_ITEM, PUBLISH} | own_key
+    # stops put in the ledger and the notifications (with the own topic's key).
+    writes = {STOP, SEND_MESSAGE, PUT_ITEM, PUBLISH} | own_key
     assert actions == writes | reads | (discovery if discover == "true" else set())
     assert all("*" not in action for action in actions)
     assert all(statement["Effect"] == "Allow" for statement in statements)
@@ -341,10 +394,13 @@ def test_slack_conditions_pick_the_store_of_every_accepted_value(
     assert decrypts["Condition"]["StringEquals"]["kms:ViaService"].startswith(f"{service}.")
 
 
-def test_role_managed_policies_are_basic_execution_and_xray_write(cfn_template: dict[str, Any]) -> None:
+@pytest.mark.parametrize("function_id", FUNCTION_IDS)
+def test_role_managed_policies_are_basic_execution_and_xray_write(
+    cfn_template: dict[str, Any], function_id: str
+) -> None:
     # SAM adds the X-Ray write policy whenever Tracing is not a literal "Disabled", and here it
     # is an Fn::If on EnableTracing, so it is always there (write-only telemetry, no CodeDeploy).
-    arns = Evaluator(cfn_template).resolve(role_properties(cfn_template)["ManagedPolicyArns"])
+    arns = Evaluator(cfn_template).resolve(role_properties(cfn_template, function_id)["ManagedPolicyArns"])
 
     assert sorted(arns) == [
         "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",

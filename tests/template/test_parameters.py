@@ -117,6 +117,20 @@ def test_settings_accept_every_value_the_parameters_allow(cfn_template: dict[str
         assert settings.load(variables(ConfirmAfterSeconds=str(seconds))).confirm_after_seconds == seconds
 
 
+def test_follow_up_reserved_concurrency_is_a_parameter_of_its_own_defaulting_to_2(
+    sam_template: dict[str, Any],
+) -> None:
+    # Separate from ReservedConcurrency (the stops'), and never 0: a function with no concurrency
+    # would throttle every follow-up.
+    parameters = sam_template["Parameters"]
+    follow_ups = parameters["FollowUpReservedConcurrency"]
+
+    assert (follow_ups["Type"], follow_ups["Default"], follow_ups["MinValue"]) == ("Number", 2, 1)
+    assert follow_ups["MinValue"] <= follow_ups["Default"] <= follow_ups["MaxValue"] <= 100
+    assert follow_ups["Default"] < parameters["ReservedConcurrency"]["Default"]
+    assert "ReservedConcurrency" in follow_ups["Description"]  # it says why it is separate
+
+
 @pytest.mark.parametrize("prefix", ["kill-switch-", "k", "team.a@x_y+z=w/prod:", "x" * 100])
 def test_alarm_name_prefix_pattern_accepts(sam_template: dict[str, Any], prefix: str) -> None:
     pattern = sam_template["Parameters"]["AlarmNamePrefix"]["AllowedPattern"]

@@ -1,6 +1,6 @@
 """template.yaml's security properties, as rules over the whole transformed stack.
 
-The other modules here pin the function role's statements exactly for chosen parameters, with the
+The other modules here pin both roles' statements exactly for chosen parameters, with the
 wildcard-free actions, the queue and KMS conditions and the managed policy ARNs (test_iam.py); the
 Lambda permissions (test_alarm_routing.py, test_http_api.py) and the queue policy; and the bounded
 reserved concurrency (a parameter with MaxValue), the asynchronous retries with the on-failure
@@ -23,6 +23,7 @@ import pytest
 from tests.template.cfn import (
     ACCOUNT_ID,
     DECRYPT,
+    FOLLOW_UP_FUNCTION_ID,
     FUNCTION_ID,
     GENERATE_DATA_KEY,
     GET_ITEM,
@@ -82,9 +83,11 @@ CONFIGURATIONS = [
 # The checkov findings reviewed for issue 5; each skip carries its reason in template.yaml.
 REVIEWED_CHECKOV_SKIPS = {
     FUNCTION_ID: {"CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173"},
+    FOLLOW_UP_FUNCTION_ID: {"CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173"},  # the same three, same reasons
     "AlarmTopicPermission": {"CKV_AWS_364"},
     QUEUE_ID: {"CKV_AWS_27"},
     "StopDeploymentLogGroup": {"CKV_AWS_158"},
+    "FollowUpLogGroup": {"CKV_AWS_158"},
     "StopDeploymentApiAccessLogGroup": {"CKV_AWS_158"},
     TABLE_ID: {"CKV_AWS_119"},  # reviewed for issue 9
 }
@@ -163,11 +166,20 @@ def test_no_role_may_write_anything_but_stop_deployment_its_failure_records_ledg
     policies = _identity_policies(cfn_template, **parameters)
     notify_topic = parameters.get("NotifyTopicArn") or NOTIFY_TOPIC_ID
 
-    assert FUNCTION_ID + "Role" in policies  # the rules below judged at least the function's role
+    # The rules below judged at least the two functions' roles.
+    assert {FUNCTION_ID + "Role", FOLLOW_UP_FUNCTION_ID + "Role"} <= set(policies)
     statements = [statement for found in policies.values() for statement in found]
     assert [problem for statement in statements for problem in _problems(statement, notify_topic)] == []
     granted = {action for statement in statements for action in as_list(statement["Action"])}
     assert {STOP, SEND_MESSAGE, PUT_ITEM, UPDATE_ITEM, PUBLISH} <= granted
+    # And only the stop function's role may stop anything.
+    stoppers = {
+        logical_id
+        for logical_id, found in policies.items()
+        for statement in found
+        if STOP in as_list(statement["Action"])
+    }
+    assert stoppers == {FUNCTION_ID + "Role"}
     evaluator = Evaluator(cfn_template, parameters)
     for _, resource_type, properties in _existing(cfn_template, evaluator):
         if resource_type == "AWS::IAM::Role":

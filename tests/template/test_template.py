@@ -8,6 +8,7 @@ from cfnlint.config import ManualArgs  # type: ignore[import-untyped]
 
 from tests.template.cfn import (
     API_ID,
+    FOLLOW_UP_FUNCTION_ID,
     FUNCTION_ID,
     NOTIFY_TOPIC_ARN,
     NOTIFY_TOPIC_ID,
@@ -29,9 +30,9 @@ def test_sam_translator_makes_only_the_expected_resources(cfn_template: dict[str
 
     assert types == sorted(
         [
-            "AWS::Lambda::Function",
-            "AWS::IAM::Role",
-            "AWS::Lambda::EventInvokeConfig",
+            *["AWS::Lambda::Function"] * 2,  # the stops, the follow-ups
+            *["AWS::IAM::Role"] * 2,
+            *["AWS::Lambda::EventInvokeConfig"] * 2,
             # four routes, four EventBridge rules, the alarm action, the alarm topic (conditional)
             *["AWS::Lambda::Permission"] * 10,
             "AWS::ApiGatewayV2::Api",
@@ -43,11 +44,11 @@ def test_sam_translator_makes_only_the_expected_resources(cfn_template: dict[str
             "AWS::KMS::Key",  # the notification topic's key (conditional)
             "AWS::SQS::Queue",
             "AWS::SQS::QueuePolicy",
-            "AWS::Logs::LogGroup",  # the function's logs
+            *["AWS::Logs::LogGroup"] * 2,  # the functions' logs
             "AWS::Logs::LogGroup",  # the HTTP API's access logs
-            "AWS::CloudWatch::Alarm",
-            "AWS::CloudWatch::Alarm",
-            "AWS::CloudWatch::Alarm",
+            *["AWS::CloudWatch::Alarm"] * 4,  # each function's errors and throttles
+            "AWS::CloudWatch::Alarm",  # failed invocations
+            *["AWS::CloudWatch::Alarm"] * 2,  # failed rollbacks, failed notifications
         ]
     )
 
@@ -55,7 +56,7 @@ def test_sam_translator_makes_only_the_expected_resources(cfn_template: dict[str
 @pytest.mark.parametrize(
     ("parameters", "topic"), [({}, NOTIFY_TOPIC_ID), ({"NotifyTopicArn": NOTIFY_TOPIC_ARN}, NOTIFY_TOPIC_ARN)]
 )
-def test_outputs_give_the_api_url_the_function_the_table_and_the_topic(
+def test_outputs_give_the_api_url_the_functions_the_table_and_the_topic(
     cfn_template: dict[str, Any], parameters: dict[str, str], topic: str
 ) -> None:
     outputs = Evaluator(cfn_template, parameters).resolve(cfn_template["Outputs"])
@@ -64,6 +65,7 @@ def test_outputs_give_the_api_url_the_function_the_table_and_the_topic(
     assert outputs["SlackCommandUrl"]["Value"] == outputs["HttpApiUrl"]["Value"] + "slack/commands"
     assert outputs["FunctionArn"]["Value"] == f"{FUNCTION_ID}.Arn"
     assert outputs["FunctionName"]["Value"] == FUNCTION_ID
+    assert outputs["FollowUpFunctionName"]["Value"] == FOLLOW_UP_FUNCTION_ID
     assert outputs["FailedInvocationsQueueUrl"]["Value"] == QUEUE_ID
     assert outputs["StopsTableName"]["Value"] == TABLE_ID
     assert outputs["NotificationTopicArn"]["Value"] == topic
