@@ -5,6 +5,7 @@ loop, and the events/ files themselves.
     checkout/prod  d-LGUMS25CC InProgress, d-C0MPLETED Succeeded, d-CHK0UT002 Queued
     payments/prod  d-PAYM3NTS1 InProgress (another team's: nothing aimed at checkout may touch it)
     CloudWatch     kill-switch-checkout-5xx, tagged stop-deployment:targets=checkout/prod
+                   (its state set with set_alarm_state(), e.g. ALARM to freeze checkout/prod)
     SSM            /stop-deployment/slack-signing-secret = local.slack.TEST_SIGNING_SECRET
     DynamoDB       stop-deployment-stops (key deploymentId, TTL on expiresAt)      seed_stops_table()
     SNS            stop-deployment-notifications, read through the SQS queue
@@ -28,6 +29,7 @@ from local import fake_codedeploy
 from local.slack import TEST_SIGNING_SECRET
 
 if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch.literals import StateValueType
     from mypy_boto3_codedeploy import CodeDeployClient
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
@@ -79,6 +81,14 @@ def seed_alarm(targets: str = CHECKOUT) -> None:
         Threshold=5,
         ComparisonOperator="GreaterThanThreshold",
         Tags=[{"Key": "stop-deployment:targets", "Value": targets}],
+    )
+
+
+def set_alarm_state(state: StateValueType, name: str = ALARM) -> None:
+    """Put an alarm of the local CloudWatch in OK, ALARM or INSUFFICIENT_DATA (SetAlarmState); moto never
+    evaluates the metric, so it stays there until set again."""
+    boto3.client("cloudwatch").set_alarm_state(
+        AlarmName=name, StateValue=state, StateReason=f"Set to {state} by local.world"
     )
 
 

@@ -2,14 +2,15 @@
 real service (its own name, so it is never mistaken for ``stop_deployment.codedeploy``).
 
 - ``patches.py``: the changes to moto, applied only by ``install()`` (explicit and idempotent);
-- ``lifecycle.py``: what the service does on its own after a call: a stop lands (at once or after a
-  delay), a rollback deployment starts and ends, and each change is an EventBridge state-change event;
+- ``lifecycle.py``: what the service does on its own after a call: a created deployment starts, a stop
+  lands (at once or after a delay), a rollback deployment starts and ends, and each change is an
+  EventBridge state-change event;
 - ``control.py``: what a test or a demo does to the fake (deployments, statuses, faults, latency,
   page size, stop delay, rollback result, the clock, recorded calls and events, a server);
 - ``state.py``: what they share.
 
 Importing this package patches nothing: call ``install()`` before ``mock_aws()`` (``start_server()``
-does it itself).
+does it itself, and installs ``local.fake_aws`` too: SSM calendars, CloudWatch alarm filters).
 """
 
 from local.fake_codedeploy.control import (

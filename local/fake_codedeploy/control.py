@@ -1,7 +1,7 @@
-"""What tests, the demo and the benchmarks do to the local CodeDeploy: create deployments and set their
-status, end them as the service would, inject errors and latency, shorten list pages, delay stops and
-decide how rollbacks end, move its clock on, read the recorded calls and the state-change events, start
-it as a server.
+"""What tests, the demo and the benchmarks do to the local CodeDeploy: create deployments (silently, or
+announced with START) and set their status, end them as the service would, inject errors and latency,
+shorten list pages, delay stops and decide how rollbacks end, move its clock on, read the recorded calls
+and the state-change events, start it (with local.fake_aws) as a server.
 
 None of this patches moto: the patched handlers (``patches.py``, applied by ``install()``) read the
 faults, latency, page size, stop delay and rollback result set here from ``state.py``, and record each
@@ -19,12 +19,14 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.core.utils import utcnow
 from moto.server import ThreadedMotoServer
 
+from local import fake_aws
 from local.fake_codedeploy import lifecycle
 from local.fake_codedeploy.patches import ID_RE, install
 from local.fake_codedeploy.state import ALL_STATUSES, LOCK, STATE, TERMINAL_STATUSES, Call, Fault, State
 
 if TYPE_CHECKING:
     from mypy_boto3_codedeploy import CodeDeployClient
+    from mypy_boto3_codedeploy.type_defs import CreateDeploymentInputTypeDef
 
 DEFAULT_ACCOUNT: str = DEFAULT_ACCOUNT_ID
 DUMMY_SERVICE_ROLE_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT}:role/local-codedeploy-service-role"
@@ -172,11 +174,15 @@ def create_deployment(
     *,
     status: str = "InProgress",
     deployment_id: str | None = None,
+    description: str | None = None,
+    announce: bool = False,
 ) -> str:
     """Create the Server application and group if missing, a deployment through the API, then set_status.
 
     ``deployment_id`` gives the deployment a fixed ``d-XXXXXXXXX`` id instead of a random one (for events
-    and demos that name it).
+    and demos that name it); ``description`` is CreateDeployment's (GetDeployment returns it). Silent,
+    as seeding is, unless ``announce``: then the START event that CreateDeployment alone emits follows
+    set_status, under the final id.
     """
     if deployment_id is not None:
         if not ID_RE.match(deployment_id):
@@ -190,29 +196,44 @@ def create_deployment(
         client.create_deployment_group(
             applicationName=application, deploymentGroupName=group, serviceRoleArn=DUMMY_SERVICE_ROLE_ARN
         )
-    created = client.create_deployment(
-        applicationName=application,
-        deploymentGroupName=group,
-        revision={
+    request: CreateDeploymentInputTypeDef = {
+        "applicationName": application,
+        "deploymentGroupName": group,
+        "revision": {
             "revisionType": "S3",
             "s3Location": {"bucket": "local-revisions", "key": f"{application}.zip", "bundleType": "zip"},
         },
-    )["deploymentId"]
+    }
+    if description is not None:
+        request["description"] = description
+    quiet = (client.meta.region_name, application, group)
+    with LOCK:
+        STATE.quiet_groups.append(quiet)
+    try:
+        created = client.create_deployment(**request)["deploymentId"]
+    finally:
+        with LOCK, contextlib.suppress(ValueError):  # ValueError: a reset() forgot it already
+            STATE.quiet_groups.remove(quiet)
+    be = _backend_holding(created, client.meta.region_name)
     if deployment_id is not None and deployment_id != created:
-        deployments = _backend_holding(created, client.meta.region_name).deployments
-        deployments[deployment_id] = deployments.pop(created)
-        deployments[deployment_id].deployment_id = deployment_id
+        be.deployments[deployment_id] = be.deployments.pop(created)
+        be.deployments[deployment_id].deployment_id = deployment_id
         created = deployment_id
     set_status(created, status, region=client.meta.region_name)
+    if announce:
+        with LOCK:
+            lifecycle.emit(be, be.deployments[created], "START")
     return created
 
 
 def start_server(port: int = 0, *, quiet: bool = True) -> tuple[ThreadedMotoServer, str]:
-    """Install the patches and start moto's threaded server on 127.0.0.1 (port 0: a free one).
+    """Install the patches, this package's and local.fake_aws's (SSM calendars, CloudWatch alarm filters),
+    and start moto's threaded server on 127.0.0.1 (port 0: a free one): the whole local AWS.
 
     Stop it with ``server.stop()``.
     """
     install()
+    fake_aws.install()
     if quiet:  # werkzeug logs every request to stderr otherwise
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -1,5 +1,6 @@
-"""What the real CodeDeploy does on its own after a call: a stop lands (Stopped, then a rollback when one
-is due), the rollback runs to an outcome, and every change is announced as an EventBridge
+"""What the real CodeDeploy does on its own after a call: a created deployment starts, a stop lands
+(Stopped, then a rollback when one is due), the rollback runs to an outcome, and every change is
+announced as an EventBridge
 "CodeDeploy Deployment State-change Notification" in the outbox (``control.take_events()``).
 
 Changes wait in ``STATE.pending`` until due; ``apply_due()`` applies them, at the start of each request
@@ -35,6 +36,12 @@ ERRORS_ON_ITS_OWN: dict[str, dict[str, str]] = {
         "message": "The deployment was stopped because an alarm of the deployment group went off.",
     },
 }
+
+
+def begin(be: CodeDeployBackend, d: Any) -> None:
+    """CreateDeployment accepted: the deployment starts at once (nothing here queues it) and says so."""
+    d.status, d.start_time = "InProgress", utcnow()
+    emit(be, d, "START")
 
 
 def stop_pending(d: Any) -> bool:

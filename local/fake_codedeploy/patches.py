@@ -6,7 +6,8 @@ control API never alters moto for the whole process behind anyone's back.
 
 moto's URL table is bound to ``CodeDeployResponse.dispatch`` and handlers are looked up by name on every
 request, so patching moto's own classes (not subclasses) serves both ``moto.mock_aws()`` and
-``ThreadedMotoServer``. Added: ``d-XXXXXXXXX`` ids, StopDeployment (the stop lands, possibly later, and
+``ThreadedMotoServer``. Added: ``d-XXXXXXXXX`` ids, CreateDeployment starting the deployment with a
+START event (``lifecycle.begin``), StopDeployment (the stop lands, possibly later, and
 may start a rollback deployment: ``lifecycle.py``), BatchGetDeploymentGroups, settable statuses, real
 alarmConfiguration/errorInformation/rollbackInfo, list pagination and, at one interception point
 (``call_action``), call recording, injected errors and latency (read from ``state``) and the changes due
@@ -154,6 +155,18 @@ def _deployment_group_info(orig: Callable[[Any], dict[str, Any]]) -> Callable[[A
     return info
 
 
+def _backend_create_deployment(orig: Callable[..., str]) -> Callable[..., str]:
+    def create_deployment(self: CodeDeployBackend, *args: Any, **kwargs: Any) -> str:
+        deployment_id = orig(self, *args, **kwargs)
+        d: Any = self.deployments[deployment_id]
+        with LOCK:
+            if (self.region_name, d.application_name, d.deployment_group_name) not in STATE.quiet_groups:
+                lifecycle.begin(self, d)
+        return deployment_id
+
+    return create_deployment
+
+
 def _backend_stop_deployment(
     self: CodeDeployBackend, deployment_id: str | None, auto_rollback_enabled: bool | None
 ) -> tuple[str, str]:
@@ -267,6 +280,11 @@ def install() -> None:
         (DeploymentInfo, "__init__", _deployment_init(DeploymentInfo.__init__)),
         (_responses, "_deployment_info", _deployment_info(_responses._deployment_info)),
         (_responses, "_deployment_group_info", _deployment_group_info(_responses._deployment_group_info)),
+        (
+            CodeDeployBackend,
+            "create_deployment",
+            _backend_create_deployment(CodeDeployBackend.create_deployment),
+        ),
         (CodeDeployBackend, "stop_deployment", _backend_stop_deployment),
         (CodeDeployBackend, "batch_get_deployment_groups", _backend_batch_get_deployment_groups),
         # call_action finds handlers with inspect.isfunction, so these must be plain functions.

@@ -1,5 +1,6 @@
 """What the moto patches, the deployment lifecycle and the control API share: recorded calls, injected
-faults, latency, page size, the changes waiting to happen and the state-change events not yet taken.
+faults, latency, page size, the changes waiting to happen, the state-change events not yet taken and
+the groups being seeded.
 
 One instance, here, so that what a test sets through the control API is what the patched moto reads.
 Hold ``LOCK`` to touch any of it: moto's threaded server answers on several threads.
@@ -58,6 +59,9 @@ class State:
     stop_delay: float = 0.0  # seconds from StopDeployment to Stopped
     rollback_status: str = "Succeeded"  # how the next rollbacks end
     rollback_after: float = 0.0  # seconds from a rollback's start to its end
+    # (region, application, group) being seeded by control.create_deployment: CreateDeployment there
+    # leaves the deployment as moto made it (Created, no START) for set_status to decide.
+    quiet_groups: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 LOCK = threading.Lock()
