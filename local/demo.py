@@ -3,7 +3,7 @@
 Starts the local CodeDeploy (with DynamoDB, SNS and SQS) on 127.0.0.1, seeds deployments in flight,
 then runs `lambda_handler` on the events/ files, printing each request, the result and the structured
 log line; then closes the loop (local/demo_loop.py): notifications, and follow-ups to the end of each
-rollback. Exits 1 if
+rollback; then freezes (local/demo_freeze.py). Exits 1 if
 any step does not do what it says, so the demo doubles as a smoke test.
 """
 
@@ -235,9 +235,11 @@ def main() -> int:
         )
         print(f"         payments/prod: {OTHER_TEAM_ID} InProgress")
         results = [run_step(number, step) for number, step in enumerate(STEPS, start=1)]
-        from local import demo_loop  # it builds on this module's steps
+        from local import demo_freeze, demo_loop  # they build on this module's steps
 
-        results += demo_loop.run(first_number=len(STEPS) + 1)
+        loop_results, queue = demo_loop.run(first_number=len(results) + 1)
+        results += loop_results
+        results += demo_freeze.run(len(results) + 1, queue)
         other = status_of(OTHER_TEAM_ID)
         print(f"\n{OTHER_TEAM_ID} (payments/prod, which nothing asked to stop) is still {other}.")
         print(f"{sum(results)} of {len(results)} steps did what they said.")

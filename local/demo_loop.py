@@ -23,8 +23,9 @@ from local.slack import signed
 STOP_DELAY_SECONDS = 0.5  # StopDeployment answers Pending; the deployment is Stopped this much later
 
 
-def run(first_number: int) -> list[bool]:
-    """The loop's steps, numbered from `first_number`; returns whether each did what it said."""
+def run(first_number: int) -> tuple[list[bool], str]:
+    """The loop's steps, numbered from `first_number`; returns whether each did what it said, and the
+    queue that reads the notification topic."""
     table = world.seed_stops_table()
     topic, queue = world.seed_notify_topic()
     os.environ.update(STOPS_TABLE=table, NOTIFY_TOPIC_ARN=topic, CONFIRM_AFTER_SECONDS="0")
@@ -33,7 +34,7 @@ def run(first_number: int) -> list[bool]:
     print(f"\nClosing the loop: ledger in DynamoDB table {table}, notifications on {topic}")
     print("(the demo reads the topic through a subscribed SQS queue; all on the local AWS)")
     steps = (_alarm_stops, _a_failed_rollback_is_loud, _slack_hears_its_follow_ups)
-    return [step(number, queue) for number, step in enumerate(steps, start=first_number)]
+    return [step(number, queue) for number, step in enumerate(steps, start=first_number)], queue
 
 
 def _alarm_stops(number: int, queue: str) -> bool:
@@ -45,7 +46,7 @@ def _alarm_stops(number: int, queue: str) -> bool:
             "stops_attempted",
         ),
     )
-    subjects = [note["Subject"] for note in _show_notifications(queue)]
+    subjects = [note["Subject"] for note in show_notifications(queue)]
     titles = _titles(_deliver_events(queue))
     return (
         stopped
@@ -69,7 +70,7 @@ def _a_failed_rollback_is_loud(number: int, queue: str) -> bool:
                 prepare=lambda event: {**event, "deploymentId": deployment_id},
             ),
         )
-        _show_notifications(queue)
+        show_notifications(queue)
         titles = _titles(_deliver_events(queue))
     finally:
         fake_codedeploy.set_rollback_result("Succeeded")
@@ -89,7 +90,7 @@ def _slack_hears_its_follow_ups(number: int, queue: str) -> bool:
                 prepare=lambda event: signed(event, text=f"stop {deployment_id}", response_url=url),
             ),
         )
-        _show_notifications(queue)
+        show_notifications(queue)
         _deliver_events(queue)
         for post in posts:
             print(f"   slack    {post['response_type']}: {post['text'].splitlines()[0]}")
@@ -120,11 +121,11 @@ def _deliver_events(queue: str) -> list[dict[str, Any]]:
         with captured_logs():  # the follow-ups below say what the log lines would
             answer = lambda_handler(event, LambdaContext(aws_request_id="demo-event"))
         print(f"   result   {answer['outcome']}")
-        notes += _show_notifications(queue)
+        notes += show_notifications(queue)
     return notes
 
 
-def _show_notifications(queue: str) -> list[dict[str, Any]]:
+def show_notifications(queue: str) -> list[dict[str, Any]]:
     notes = world.received_notifications(queue)
     for note in notes:
         card = json.loads(note["Message"])["content"]

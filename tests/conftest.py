@@ -12,9 +12,9 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 
-from local import fake_codedeploy, world
+from local import fake_aws, fake_codedeploy, world
 from local.context import LambdaContext
-from stop_deployment import alarm_targets, cloudwatch, codedeploy, ledger, notify, service, settings
+from stop_deployment import alarm_targets, cloudwatch, codedeploy, freeze, ledger, notify, service, settings
 from stop_deployment.observability import logger
 from stop_deployment.triggers.slack import signature
 
@@ -55,6 +55,7 @@ def _forget_process_state() -> None:
     cloudwatch.client.cache_clear()
     ledger.client.cache_clear()
     notify.client.cache_clear()
+    freeze.ssm.cache_clear()
     service.take_touched()  # what a test that called the service directly left for after_invocation
     alarm_targets.forget_discovered()
     signature.forget_secret()
@@ -90,10 +91,13 @@ def configure(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 def local_cd() -> Iterator[Any]:
     """The local CodeDeploy, empty, with no faults and no recorded calls; yields a boto3 client."""
     fake_codedeploy.install()
+    fake_aws.install()  # SSM's GetCalendarState and CloudWatch's filters, for freezes
     with mock_aws():
         fake_codedeploy.reset()
+        fake_aws.reset()
         yield boto3.client("codedeploy", region_name="us-east-1")
         fake_codedeploy.reset()
+        fake_aws.reset()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
-"""Reads an alarm's tags from CloudWatch, for alarms whose event does not carry them.
+"""Reads CloudWatch: an alarm's tags, for alarms whose event does not carry them; the alarms in ALARM,
+for freezes.
 
-Only the alarm trigger imports this module, so other ways in never build a CloudWatch client.
+Only the alarm and freeze paths import this module, so other ways in never build a CloudWatch client.
 """
 
 import functools
@@ -10,6 +11,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .clients import CONFIG, long_lived
+from .errors import FreezeCheckFailed
 from .observability import logger
 
 if TYPE_CHECKING:
@@ -29,12 +31,44 @@ def alarm_tags(alarm_arn: str) -> dict[str, str] | None:
     try:
         tags = client().list_tags_for_resource(ResourceARN=alarm_arn).get("Tags", [])
     except (ClientError, BotoCoreError) as exc:
-        code = (
-            exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else type(exc).__name__
-        )
         logger.warning(
             "Could not read the alarm's tags",
-            extra={"alarmArn": alarm_arn, "awsErrorCode": code, "detail": str(exc)},
+            extra={"alarmArn": alarm_arn, "awsErrorCode": _code(exc), "detail": str(exc)},
         )
         return None
     return {tag["Key"]: tag["Value"] for tag in tags}
+
+
+def alarms_in_alarm(prefix: str) -> list[dict[str, str]]:
+    """Name, ARN and state reason of every metric and composite alarm in ALARM whose name starts with
+    `prefix`: one DescribeAlarms call (a page holds 100; more pages only if that many are firing).
+
+    Raises FreezeCheckFailed when CloudWatch cannot say.
+    """
+    found: list[dict[str, str]] = []
+    try:
+        pages = (
+            client()
+            .get_paginator("describe_alarms")
+            .paginate(
+                AlarmNamePrefix=prefix, StateValue="ALARM", AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+            )
+        )
+        for page in pages:
+            for alarm in [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]:
+                found.append(
+                    {
+                        "name": alarm.get("AlarmName", ""),
+                        "arn": alarm.get("AlarmArn", ""),
+                        "reason": alarm.get("StateReason", ""),
+                    }
+                )
+    except (ClientError, BotoCoreError) as exc:
+        raise FreezeCheckFailed(f"CloudWatch could not list the alarms in ALARM ({_code(exc)})") from exc
+    return found
+
+
+def _code(exc: Exception) -> str:
+    return (
+        str(exc.response.get("Error", {}).get("Code")) if isinstance(exc, ClientError) else type(exc).__name__
+    )

@@ -90,6 +90,8 @@ def get(deployment_id: str) -> DeploymentStatus:
     }
     if "creator" in info:
         status["creator"] = info["creator"]
+    if info.get("description"):
+        status["description"] = info["description"]
     for key in ("createTime", "completeTime"):
         if key in info:
             status[key] = info[key].isoformat()

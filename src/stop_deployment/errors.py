@@ -67,3 +67,7 @@ class ChatOpsNotConfigured(StopDeploymentError):
 
 class SlackSignatureInvalid(StopDeploymentError):
     pass
+
+
+class FreezeCheckFailed(StopDeploymentError):
+    """A freeze source (alarms, a Change Calendar) could not be read; FREEZE_ON_ERROR decides."""

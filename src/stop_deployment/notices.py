@@ -14,6 +14,7 @@ _VIA = {
     "slack": "in Slack",
     "eventbridge": "through an EventBridge request",
     "direct": "by direct invocation",
+    "freeze": "(a deployment freeze)",
 }
 _ROLLBACK = {True: "with rollback", False: "without rollback"}
 _DOING = {"stop_requested": "stop requested", "refused": "refused", "failed": "FAILED to stop"}
@@ -120,6 +121,44 @@ def rollback_ended(item: Mapping[str, Any], status: str) -> Notification:
             f"be half-deployed: act now (stopped by {who(item)})."
         ),
         next_steps=(f"aws deploy get-deployment --deployment-id {rollback}",),
+    )
+
+
+def freeze_exempt(deployment_id: str, target: object, freezes: Sequence[object], marker: str) -> Notification:
+    """A deployment started in a frozen group and was let through: its description has the marker."""
+    return Notification(
+        subject=f"stop-deployment: {deployment_id} passed the freeze on {target} (exempt)",
+        title=f":large_yellow_circle: {deployment_id} passed the freeze on {target}: exempt (description)",
+        description=(
+            f"{deployment_id} started in {target} while it is frozen ({'; '.join(map(str, freezes))}); "
+            f"its description carries `{marker}`, so it was not stopped."
+        ),
+        event_type="FreezeExempt",
+        thread_id=deployment_id,
+        outcomes=("exempt",),
+        trigger="freeze",
+        applications=(str(target).split("/")[0],),
+        groups=(str(target),),
+        deployments=(deployment_id,),
+    )
+
+
+def freeze_check_failed(deployment_id: str, target: object, problem: str) -> Notification:
+    """FREEZE_ON_ERROR=allow: a deployment runs because nobody could tell whether its group is frozen."""
+    return Notification(
+        subject=f"stop-deployment: freeze check failed for {target}; {deployment_id} allowed to run",
+        title=f":warning: Freeze check failed for {target}: {deployment_id} allowed to run",
+        description=(
+            f"{deployment_id} started in {target}, and {problem}. FREEZE_ON_ERROR=allow let it run; "
+            "check the group's freezes and stop it by hand if it is frozen."
+        ),
+        event_type="FreezeCheckFailed",
+        thread_id=deployment_id,
+        outcomes=("freeze_check_failed",),
+        trigger="freeze",
+        applications=(str(target).split("/")[0],),
+        groups=(str(target),),
+        deployments=(deployment_id,),
     )
 
 

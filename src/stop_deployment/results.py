@@ -44,6 +44,7 @@ class DeploymentStatus(TypedDict):
     applicationName: str
     deploymentGroupName: str
     creator: NotRequired[str]
+    description: NotRequired[str]  # free text from whoever created it (the freeze exemption marker)
     createTime: NotRequired[str]
     completeTime: NotRequired[str]
     rollbackInfo: NotRequired[RollbackInfo]

@@ -31,6 +31,11 @@ VARIABLES = (
     "STOPS_TABLE",
     "NOTIFY_TOPIC_ARN",
     "CONFIRM_AFTER_SECONDS",
+    "ALARM_NAME_PREFIX",
+    "FREEZE_CALENDARS",
+    "FREEZE_AUTO_ROLLBACK",
+    "FREEZE_EXEMPT_MARKER",
+    "FREEZE_ON_ERROR",
 )
 
 _BOOLEANS = {"true": True, "false": False}
@@ -60,6 +65,17 @@ class Settings:
     notify_topic_arn: str | None = None
     # The sweep checks a stop that no event confirmed once it is this old (0: every unconfirmed stop).
     confirm_after_seconds: int = 300
+    # Freezes (freeze.py): alarms in ALARM whose name starts with this prefix (None: not a source);
+    # target glob -> Change Calendars that freeze it when CLOSED.
+    alarm_name_prefix: str | None = None
+    freeze_calendars: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    freeze_auto_rollback: bool | None = True
+    freeze_exempt_marker: str = "[freeze-exempt]"
+    freeze_on_error: str = "allow"  # allow or stop: what a freeze check that cannot complete means
+
+    @property
+    def freezes_configured(self) -> bool:
+        return self.alarm_name_prefix is not None or bool(self.freeze_calendars)
 
     @property
     def allows_every_group(self) -> bool:
@@ -87,6 +103,11 @@ def load(environ: Mapping[str, str]) -> Settings:
         stops_table=_table_name(environ.get("STOPS_TABLE", "")),
         notify_topic_arn=_topic_arn(environ.get("NOTIFY_TOPIC_ARN", "")),
         confirm_after_seconds=_seconds(environ, "CONFIRM_AFTER_SECONDS", "300"),
+        alarm_name_prefix=_alarm_name_prefix(environ.get("ALARM_NAME_PREFIX", "")),
+        freeze_calendars=_freeze_calendars(environ.get("FREEZE_CALENDARS", "")),
+        freeze_auto_rollback=_choice(environ, "FREEZE_AUTO_ROLLBACK", _ROLLBACK_DEFAULTS, "true"),
+        freeze_exempt_marker=environ.get("FREEZE_EXEMPT_MARKER", "").strip() or "[freeze-exempt]",
+        freeze_on_error=_choice(environ, "FREEZE_ON_ERROR", {"allow": "allow", "stop": "stop"}, "allow"),
     )
 
 
@@ -185,3 +206,37 @@ def _seconds(environ: Mapping[str, str], name: str, default: str) -> int:
     if not raw.isdigit():
         raise ConfigurationError(f"{name} must be a whole number of seconds (0 or more); got {raw!r}")
     return int(raw)
+
+
+def _alarm_name_prefix(raw: str) -> str | None:
+    prefix = raw.strip()
+    if prefix and not re.fullmatch(r"[^\x00-\x1f]{1,255}", prefix):
+        raise ConfigurationError(f"ALARM_NAME_PREFIX must be the start of alarm names; got {prefix!r}")
+    return prefix or None
+
+
+def _freeze_calendars(raw: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    example = '{"*/prod": ["holiday-freeze"], "payments/*": ["pci-window"]}'
+    try:
+        mapping = json.loads(raw) if raw.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(f"FREEZE_CALENDARS must be a JSON object like {example}: {exc}") from None
+    if not isinstance(mapping, dict):
+        raise ConfigurationError(f"FREEZE_CALENDARS must be a JSON object like {example}")
+    parsed = []
+    for pattern, names in mapping.items():
+        if "/" not in pattern:
+            raise ConfigurationError(
+                f"FREEZE_CALENDARS keys look like application/group (globs allowed); got {pattern!r}"
+            )
+        valid = (
+            isinstance(names, list)
+            and names
+            and all(isinstance(n, str) and re.fullmatch(r"[A-Za-z0-9_.-]{3,128}", n) for n in names)
+        )
+        if not valid:
+            raise ConfigurationError(
+                f"FREEZE_CALENDARS[{pattern!r}] must list Change Calendar names, e.g. {example}"
+            )
+        parsed.append((pattern, tuple(names)))
+    return tuple(parsed)

@@ -25,7 +25,7 @@ from local.world import (
 )
 from stop_deployment import errors, ledger
 from stop_deployment.handler import lambda_handler
-from tests.logs import metric_blobs
+from tests.logs import metric_total
 
 ALARM_TARGETS = json.dumps({"kill-switch-checkout-*": ["checkout/prod"]})
 STOPPED = (IN_FLIGHT_ID, QUEUED_ID)  # what the alarm stops in checkout/prod
@@ -47,11 +47,6 @@ def deliver(events: list[dict[str, Any]], context: Any) -> list[dict[str, Any]]:
 def ledger_items() -> dict[str, dict[str, Any]]:
     items = boto3.client("dynamodb").scan(TableName=STOPS_TABLE)["Items"]
     return {item["deploymentId"]["S"]: item for item in items}
-
-
-def metric_total(output: str, name: str) -> float:
-    return sum(sum(blob.get(name, [])) if isinstance(blob.get(name), list) else blob.get(name, 0)
-               for blob in metric_blobs(output))  # fmt: skip
 
 
 def rollback_of(deployment_id: str) -> str:

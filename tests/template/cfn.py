@@ -28,7 +28,8 @@ PSEUDO_PARAMETERS = {
 }
 
 # Logical IDs, in the template and in what the SAM transform makes of it. The stop function takes
-# every way in; the follow-up function takes CodeDeploy's state changes and the sweep.
+# every way in, and the deployments that start (freezes); the follow-up function takes how
+# deployments end and the sweep.
 FUNCTION_ID = "StopDeploymentFunction"
 FOLLOW_UP_FUNCTION_ID = "FollowUpFunction"
 FUNCTION_IDS = (FUNCTION_ID, FOLLOW_UP_FUNCTION_ID)
@@ -39,6 +40,7 @@ FOLLOW_UP_LOG_GROUP_ID = "FollowUpLogGroup"
 ACCESS_LOG_GROUP_ID = "StopDeploymentApiAccessLogGroup"
 ALARM_RULE_ID = f"{FUNCTION_ID}AlarmStateChange"
 REQUEST_RULE_ID = f"{FUNCTION_ID}StopDeploymentRequest"
+START_RULE_ID = f"{FUNCTION_ID}CodeDeployStart"
 CODEDEPLOY_RULE_ID = f"{FOLLOW_UP_FUNCTION_ID}CodeDeployStateChange"
 SWEEP_RULE_ID = f"{FOLLOW_UP_FUNCTION_ID}SweepUnconfirmedStops"
 TABLE_ID = "StopsTable"
@@ -48,6 +50,7 @@ NOTIFY_KEY_ID = "NotifyTopicKey"
 GROUP_ARN_PREFIX = "arn:aws:codedeploy:eu-west-1:123456789012:deploymentgroup:"
 APPLICATION_ARN_PREFIX = "arn:aws:codedeploy:eu-west-1:123456789012:application:"
 ALARM_ARN_PREFIX = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:"
+DOCUMENT_ARN_PREFIX = "arn:aws:ssm:eu-west-1:123456789012:document/"
 
 # Parameter values the tests choose.
 TOPIC_ARN = "arn:aws:sns:eu-central-1:111122223333:kill-switch"
@@ -57,6 +60,7 @@ SLACK_SECRET_ARN = (
 )
 SLACK_ROUTE = ("POST", "/slack/commands")
 NOTIFY_TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:release-notifications"
+FREEZE_CALENDARS = '{"*/prod":["holiday-freeze"],"payments/*":["pci-window","holiday-freeze"]}'
 
 # What CloudFormation would name the resources whose Ref the function's environment carries, for
 # the tests that hand that environment to the settings (Evaluator gives the logical IDs instead).
@@ -74,6 +78,8 @@ BATCH_GET_GROUPS = "codedeploy:BatchGetDeploymentGroups"
 LIST_APPLICATIONS = "codedeploy:ListApplications"
 LIST_GROUPS = "codedeploy:ListDeploymentGroups"
 LIST_ALARM_TAGS = "cloudwatch:ListTagsForResource"
+DESCRIBE_ALARMS = "cloudwatch:DescribeAlarms"
+GET_CALENDAR_STATE = "ssm:GetCalendarState"
 SEND_MESSAGE = "sqs:SendMessage"
 GET_PARAMETER = "ssm:GetParameter"
 GET_SECRET = "secretsmanager:GetSecretValue"

@@ -1,4 +1,5 @@
-"""How alarms and stop requests reach the stop function: the rules, the SNS subscription, who may invoke.
+"""How alarms, stop requests and starting deployments reach the stop function: the rules, the SNS
+subscription, who may invoke.
 
 The follow-ups' rule and schedule, which invoke the follow-up function, have their own module
 (test_follow_up_triggers.py); the Lambda permissions of both functions and the rules' shared
@@ -19,18 +20,22 @@ from tests.template.cfn import (
     PSEUDO_PARAMETERS,
     QUEUE_ID,
     REQUEST_RULE_ID,
+    START_RULE_ID,
     SWEEP_RULE_ID,
     TOPIC_ARN,
+    load_event,
     pattern_matches,
     resources_of_type,
 )
 
 ALARM_PRINCIPAL = "lambda.alarms.cloudwatch.amazonaws.com"
 EVENTS_PRINCIPAL = "events.amazonaws.com"
-# The function each rule invokes: the stops' rules the stop function, the follow-ups' the other.
+# The function each rule invokes: the stops' rules (freezes' included) the stop function, the
+# follow-ups' the other.
 RULE_TARGETS = {
     ALARM_RULE_ID: FUNCTION_ID,
     REQUEST_RULE_ID: FUNCTION_ID,
+    START_RULE_ID: FUNCTION_ID,
     CODEDEPLOY_RULE_ID: FOLLOW_UP_FUNCTION_ID,
     SWEEP_RULE_ID: FOLLOW_UP_FUNCTION_ID,
 }
@@ -71,11 +76,11 @@ STOP_REQUEST_EVENT = {
 @pytest.mark.parametrize(
     ("parameters", "stop_principals"),
     [
-        ({}, ["apigateway.amazonaws.com"] * 4 + [EVENTS_PRINCIPAL] * 2 + [ALARM_PRINCIPAL]),
+        ({}, ["apigateway.amazonaws.com"] * 4 + [EVENTS_PRINCIPAL] * 3 + [ALARM_PRINCIPAL]),
         (
             {"AlarmTopicArn": TOPIC_ARN},
             ["apigateway.amazonaws.com"] * 4
-            + [EVENTS_PRINCIPAL] * 2
+            + [EVENTS_PRINCIPAL] * 3
             + [ALARM_PRINCIPAL, "sns.amazonaws.com"],
         ),
     ],
@@ -83,8 +88,9 @@ STOP_REQUEST_EVENT = {
 def test_only_the_intended_services_may_invoke_each_function(
     cfn_template: dict[str, Any], parameters: dict[str, str], stop_principals: list[str]
 ) -> None:
-    # Given the Lambda permissions, Then the stop function is invoked by the API, the stops' rules,
-    # alarms (and the alarm topic), and the follow-up function by the follow-ups' two rules only.
+    # Given the Lambda permissions, Then the stop function is invoked by the API, the stops' rules
+    # (alarms, stop requests, deployments that start), alarms (and the alarm topic), and the
+    # follow-up function by the follow-ups' two rules only.
     permissions = resources_of_type(cfn_template, "AWS::Lambda::Permission", **parameters).values()
 
     principals: dict[str, list[str]] = {}
@@ -99,7 +105,7 @@ def test_only_the_intended_services_may_invoke_each_function(
         FOLLOW_UP_FUNCTION_ID: [EVENTS_PRINCIPAL] * 2,
     }
     assert {function: sorted(found) for function, found in rules.items()} == {
-        FUNCTION_ID: sorted([f"{ALARM_RULE_ID}.Arn", f"{REQUEST_RULE_ID}.Arn"]),
+        FUNCTION_ID: sorted([f"{ALARM_RULE_ID}.Arn", f"{REQUEST_RULE_ID}.Arn", f"{START_RULE_ID}.Arn"]),
         FOLLOW_UP_FUNCTION_ID: sorted([f"{CODEDEPLOY_RULE_ID}.Arn", f"{SWEEP_RULE_ID}.Arn"]),
     }
     assert {p["Action"] for p in permissions} == {"lambda:InvokeFunction"}
@@ -153,6 +159,33 @@ def test_stop_request_rule_takes_stop_deployment_requests_from_any_source(
     assert not pattern_matches(
         pattern, _alarm_event("kill-switch-checkout-5xx", "ALARM", METRIC_CONFIGURATION)
     )
+
+
+def test_start_rule_routes_only_deployments_that_start_to_the_stop_function(
+    cfn_template: dict[str, Any],
+) -> None:
+    # Given the rules SAM makes, Then CodeDeploy's START events (of every deployment group: the
+    # function checks the freezes and its allowlist) reach the stop function through one rule, and
+    # no other state, event or source matches it.
+    rules = resources_of_type(cfn_template, "AWS::Events::Rule")
+    pattern = rules[START_RULE_ID]["EventPattern"]
+    start = load_event("codedeploy-state-change-start.json")
+
+    assert pattern == {
+        "source": ["aws.codedeploy"],
+        "detail-type": ["CodeDeploy Deployment State-change Notification"],
+        "detail": {"state": ["START"]},
+    }
+    assert [target["Arn"] for target in rules[START_RULE_ID]["Targets"]] == [f"{FUNCTION_ID}.Arn"]
+    patterns = {rule_id: rule["EventPattern"] for rule_id, rule in rules.items() if "EventPattern" in rule}
+    matching = [rule_id for rule_id, found in patterns.items() if pattern_matches(found, start)]
+    assert matching == [START_RULE_ID]
+    for state in ("STOP", "SUCCESS", "FAILURE", "READY"):
+        assert not pattern_matches(pattern, {**start, "detail": {**start["detail"], "state": state}})
+    assert not pattern_matches(pattern, {**start, "source": "com.example.spoof"})
+    instance_event = {**start, "detail-type": "CodeDeploy Instance State-change Notification"}
+    assert not pattern_matches(pattern, instance_event)
+    assert not pattern_matches(pattern, STOP_REQUEST_EVENT)
 
 
 def test_every_rule_uses_the_default_bus_bounded_retries_and_the_failed_queue(

@@ -1,8 +1,10 @@
 """How follow-ups reach the follow-up function: CodeDeploy's state-change events, and the sweep's schedule.
 
 They have a function of their own so that they never take the stop function's reserved concurrency.
-The rules' delivery (default bus, retries, dead letters) and who may invoke are checked with the
-other rules in test_alarm_routing.py, the queue policy in test_operations.py.
+Only START (a deployment that starts, for freezes) goes to the stop function instead, through a rule
+of its own (test_alarm_routing.py). The rules' delivery (default bus, retries, dead letters) and who
+may invoke are checked with the other rules in test_alarm_routing.py, the queue policy in
+test_operations.py.
 """
 
 from typing import Any
@@ -17,6 +19,7 @@ from tests.template.cfn import (
     FOLLOW_UP_FUNCTION_ID,
     FUNCTION_ID,
     REQUEST_RULE_ID,
+    START_RULE_ID,
     SWEEP_RULE_ID,
     load_event,
     pattern_matches,
@@ -24,6 +27,7 @@ from tests.template.cfn import (
 )
 
 CODEDEPLOY_EVENTS = ["codedeploy-state-change-stop.json", "codedeploy-state-change-success.json"]
+START_EVENT = "codedeploy-state-change-start.json"  # the stop function's (freezes)
 # The fields of every EventBridge event, and of a CodeDeploy deployment's state change (as in
 # aws/aws-lambda-go events/testdata/codedeploy-deployment-event.json).
 ENVELOPE = {"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}
@@ -52,6 +56,13 @@ def test_codedeploy_events_and_the_sweep_invoke_the_follow_up_function_not_the_s
     }
     assert not {"CodeDeployStateChange", "SweepUnconfirmedStops"} & set(events[FUNCTION_ID])
     assert "Schedule" not in {event["Type"] for event in events[FUNCTION_ID].values()}
+    # The stop function's only CodeDeploy event is START, for freezes.
+    from_codedeploy = {
+        name
+        for name, event in events[FUNCTION_ID].items()
+        if "aws.codedeploy" in event["Properties"].get("Pattern", {}).get("source", [])
+    }
+    assert from_codedeploy == {"CodeDeployStart"}
 
     # When SAM makes the rules, Then both target the follow-up function.
     rules = resources_of_type(cfn_template, "AWS::Events::Rule")
@@ -72,8 +83,9 @@ def test_codedeploy_rule_routes_stop_success_and_failure_of_deployments(cfn_temp
         assert pattern_matches(pattern, load_event(name))
     for state in ("STOP", "SUCCESS", "FAILURE"):
         assert pattern_matches(pattern, _codedeploy_event(state))
-    for state in ("START", "READY"):  # nothing to follow up (yet)
+    for state in ("START", "READY"):  # START goes to the stop function (freezes); READY to no one
         assert not pattern_matches(pattern, _codedeploy_event(state))
+    assert not pattern_matches(pattern, load_event(START_EVENT))
     instance_event = {
         **_codedeploy_event("SUCCESS"),
         "detail-type": "CodeDeploy Instance State-change Notification",
@@ -81,7 +93,7 @@ def test_codedeploy_rule_routes_stop_success_and_failure_of_deployments(cfn_temp
     assert not pattern_matches(pattern, instance_event)
     assert not pattern_matches(pattern, {**_codedeploy_event("STOP"), "source": "com.example.spoof"})
     # And the other rules do not take these events.
-    for other in (ALARM_RULE_ID, REQUEST_RULE_ID):
+    for other in (ALARM_RULE_ID, REQUEST_RULE_ID, START_RULE_ID):
         assert not pattern_matches(rules[other]["EventPattern"], load_event(CODEDEPLOY_EVENTS[0]))
 
 
@@ -106,7 +118,7 @@ def test_sweep_runs_every_five_minutes_and_passes_the_scheduled_event_as_it_is(
     assert sweep.recognise(load_event("scheduled-sweep.json")) is True
 
 
-@pytest.mark.parametrize("name", CODEDEPLOY_EVENTS)
+@pytest.mark.parametrize("name", [*CODEDEPLOY_EVENTS, START_EVENT])
 def test_codedeploy_event_files_have_the_real_shape(name: str) -> None:
     event = load_event(name)
 
@@ -122,6 +134,7 @@ def test_codedeploy_event_files_have_the_real_shape(name: str) -> None:
     assert event["account"] == ACCOUNT_ID
     prefix = f"arn:aws:codedeploy:us-east-1:{ACCOUNT_ID}:"
     assert event["resources"] == [prefix + "application:checkout", prefix + "deploymentgroup:checkout/prod"]
+    assert detail["state"] == name.removeprefix("codedeploy-state-change-").removesuffix(".json").upper()
     assert deployment_event.recognise(event) is True
 
 

@@ -164,6 +164,12 @@ def test_environment_variables_are_exactly_the_expected_set(
     assert variables["NOTIFY_TOPIC_ARN"] == {
         "Fn::If": ["CreateNotifyTopic", {"Ref": NOTIFY_TOPIC_ID}, {"Ref": "NotifyTopicArn"}]
     }
+    # Freezes: only alarms named with the prefix the alarm rule routes can freeze a group.
+    assert variables["ALARM_NAME_PREFIX"] == {"Ref": "AlarmNamePrefix"}
+    assert variables["FREEZE_CALENDARS"] == {"Ref": "FreezeCalendars"}
+    assert variables["FREEZE_AUTO_ROLLBACK"] == {"Ref": "FreezeAutoRollback"}
+    assert variables["FREEZE_EXEMPT_MARKER"] == {"Ref": "FreezeExemptMarker"}
+    assert variables["FREEZE_ON_ERROR"] == {"Ref": "FreezeOnError"}
 
 
 @pytest.mark.parametrize("function_id", FUNCTION_IDS)

@@ -1,7 +1,8 @@
 """The two roles' permissions, statement by statement, for the parameter values that change them.
 
-The stop function's role may stop, read deployments and alarms, and record stops; the follow-up
-function's role may read deployments and keep the ledger, and stop nothing.
+The stop function's role may stop, read deployments and alarms (and, with calendar freezes, Change
+Calendar states), and record stops; the follow-up function's role may read deployments and keep
+the ledger, and stop nothing.
 """
 
 import re
@@ -15,10 +16,14 @@ from tests.template.cfn import (
     BATCH_GET,
     BATCH_GET_GROUPS,
     DECRYPT,
+    DESCRIBE_ALARMS,
+    DOCUMENT_ARN_PREFIX,
     FOLLOW_UP_FUNCTION_ID,
+    FREEZE_CALENDARS,
     FUNCTION_IDS,
     GENERATE_DATA_KEY,
     GET,
+    GET_CALENDAR_STATE,
     GET_ITEM,
     GET_PARAMETER,
     GET_SECRET,
@@ -63,16 +68,25 @@ ENCRYPT_FOR_OWN_TOPIC = {
     "Resource": [f"{NOTIFY_KEY_ID}.Arn"],
     "Condition": {"StringEquals": {"kms:ViaService": "sns.eu-west-1.amazonaws.com"}},
 }
+# Freezes: the alarms in ALARM (on "*": composite alarms are listed only so), and the state of
+# this account's Change Calendars (SSM documents), only when FreezeCalendars names any.
+READ_ALARMS_IN_ALARM = {"Effect": "Allow", "Action": [DESCRIBE_ALARMS], "Resource": ["*"]}
+READ_CALENDAR_STATES = {
+    "Effect": "Allow",
+    "Action": [GET_CALENDAR_STATE],
+    "Resource": [DOCUMENT_ARN_PREFIX + "*"],
+}
 
 
 def test_role_allows_stop_anywhere_and_reads_only_in_the_default_allowed_groups(
     cfn_template: dict[str, Any],
 ) -> None:
     # Given the default parameters (AllowedDeploymentGroups "*", AlarmNamePrefix "kill-switch-",
-    # no discovery, no NotifyTopicArn), Then the deployment reads cover every group here, the
-    # alarm tags only the alarms named with the prefix, and the function keeps its ledger and
-    # records stops and notifies the topic the stack creates. SAM adds the first statement for the
-    # on-failure queue.
+    # no discovery, no NotifyTopicArn, no FreezeCalendars), Then the deployment reads cover every
+    # group here, the alarm tags only the alarms named with the prefix, the alarms in ALARM are
+    # listed (alarm freezes are always on: the prefix cannot be empty), and the function records
+    # stops and notifies the topic the stack creates; no Change Calendar is read. SAM adds the
+    # first statement for the on-failure queue.
     assert role_statements(cfn_template) == [
         SEND_FAILURES,
         {"Effect": "Allow", "Action": [STOP], "Resource": ["*"]},
@@ -82,6 +96,7 @@ def test_role_allows_stop_anywhere_and_reads_only_in_the_default_allowed_groups(
             "Resource": [GROUP_ARN_PREFIX + "*"],
         },
         {"Effect": "Allow", "Action": [LIST_ALARM_TAGS], "Resource": [ALARM_ARN_PREFIX + "kill-switch-*"]},
+        READ_ALARMS_IN_ALARM,
         RECORD_STOPS,
         PUBLISH_TO_OWN_TOPIC,
         ENCRYPT_FOR_OWN_TOPIC,
@@ -107,12 +122,14 @@ def test_stop_role_only_puts_items_in_its_own_ledger_table_and_no_index(
 @pytest.mark.parametrize("topic", ["", NOTIFY_TOPIC_ARN])
 @pytest.mark.parametrize("slack", ["", SLACK_PARAMETER, SLACK_SECRET_ARN])
 @pytest.mark.parametrize("discover", ["true", "false"])
+@pytest.mark.parametrize("calendars", ["", FREEZE_CALENDARS])
 def test_follow_up_role_keeps_the_ledger_reads_deployments_and_notifies_and_nothing_else(
-    cfn_template: dict[str, Any], allowed: str, topic: str, slack: str, discover: str
+    cfn_template: dict[str, Any], allowed: str, topic: str, slack: str, discover: str, calendars: str
 ) -> None:
-    # Given any options (Slack and discovery are the stop function's business), Then the follow-up
-    # role may keep the ledger, read the deployments of the allowed groups, send its failures to
-    # the queue and notify the topic (with its key, when the stack creates it); nothing else.
+    # Given any options (Slack, discovery and freezes are the stop function's business), Then the
+    # follow-up role may keep the ledger, read the deployments of the allowed groups, send its
+    # failures to the queue and notify the topic (with its key, when the stack creates it); nothing
+    # else.
     statements = role_statements(
         cfn_template,
         function_id=FOLLOW_UP_FUNCTION_ID,
@@ -121,6 +138,7 @@ def test_follow_up_role_keeps_the_ledger_reads_deployments_and_notifies_and_noth
         SlackSigningSecretParam=slack,
         DiscoverAlarmTargets=discover,
         AlarmNamePrefix="stop-",
+        FreezeCalendars=calendars,
     )
 
     assert statements == [
@@ -194,6 +212,7 @@ def test_discovery_adds_only_the_reads_it_needs(cfn_template: dict[str, Any]) ->
             "Resource": [GROUP_ARN_PREFIX + "checkout/prod", GROUP_ARN_PREFIX + "*/staging"],
         },
         {"Effect": "Allow", "Action": [LIST_ALARM_TAGS], "Resource": [ALARM_ARN_PREFIX + "stop-*"]},
+        READ_ALARMS_IN_ALARM,
         RECORD_STOPS,
         PUBLISH_TO_OWN_TOPIC,
         ENCRYPT_FOR_OWN_TOPIC,
@@ -209,6 +228,57 @@ def test_without_discovery_the_role_cannot_list_applications_or_groups(cfn_templ
 
         actions = {action for statement in statements for action in statement["Action"]}
         assert not actions & {BATCH_GET_GROUPS, LIST_APPLICATIONS, LIST_GROUPS}
+
+
+@pytest.mark.parametrize("prefix", ["kill-switch-", "stop-"])
+def test_alarm_freezes_add_only_the_alarm_listing_and_need_no_condition(
+    cfn_template: dict[str, Any], prefix: str
+) -> None:
+    # Given any AlarmNamePrefix (its pattern refuses an empty one, so the function always checks
+    # alarm freezes), Then the role may list alarms, once, on "*" and without a condition: the
+    # function asks for the prefix's alarms in ALARM, and a narrower resource would hide the
+    # composite ones. The alarm tags stay scoped to the prefix.
+    statements = role_statements(cfn_template, AlarmNamePrefix=prefix)
+
+    assert [s for s in statements if DESCRIBE_ALARMS in s["Action"]] == [READ_ALARMS_IN_ALARM]
+    assert [s["Resource"] for s in statements if LIST_ALARM_TAGS in s["Action"]] == [
+        [ALARM_ARN_PREFIX + prefix + "*"]
+    ]
+
+
+@pytest.mark.parametrize("calendars", [None, "", "{}"])
+def test_without_freeze_calendars_the_role_reads_no_calendar(
+    cfn_template: dict[str, Any], calendars: str | None
+) -> None:
+    # Given FreezeCalendars left out, empty (the default) or {} (the function reads both as no
+    # calendar), Then the condition is false and the role reads no Change Calendar.
+    parameters = {} if calendars is None else {"FreezeCalendars": calendars}
+    assert Evaluator(cfn_template, parameters).condition("HasFreezeCalendars") is False
+
+    statements = role_statements(cfn_template, **parameters)
+
+    actions = {action for statement in statements for action in statement["Action"]}
+    assert GET_CALENDAR_STATE not in actions
+    assert statements == role_statements(cfn_template)
+
+
+@pytest.mark.parametrize("calendars", [FREEZE_CALENDARS, '{"checkout/prod":["release-window"]}'])
+def test_freeze_calendars_add_only_the_calendar_state_read_on_this_accounts_documents(
+    cfn_template: dict[str, Any], calendars: str
+) -> None:
+    # Given FreezeCalendars naming calendars, Then exactly one statement is added: GetCalendarState
+    # on the SSM documents of this account and region (the names are inside JSON that
+    # CloudFormation cannot read), with no other SSM action.
+    assert Evaluator(cfn_template, {"FreezeCalendars": calendars}).condition("HasFreezeCalendars") is True
+    baseline = role_statements(cfn_template)
+
+    statements = role_statements(cfn_template, FreezeCalendars=calendars)
+
+    expected = list(baseline)
+    expected.insert(baseline.index(READ_ALARMS_IN_ALARM) + 1, READ_CALENDAR_STATES)
+    assert statements == expected
+    ssm_actions = {a for s in statements for a in s["Action"] if a.startswith("ssm:")}
+    assert ssm_actions == {GET_CALENDAR_STATE}
 
 
 @pytest.mark.parametrize(
@@ -244,8 +314,15 @@ def test_get_deployment_is_scoped_to_one_arn_per_allowed_glob(
 @pytest.mark.parametrize("discover", ["true", "false"])
 @pytest.mark.parametrize("allowed", ["*", "checkout/prod,*/staging"])
 @pytest.mark.parametrize("topic", ["", NOTIFY_TOPIC_ARN])
+@pytest.mark.parametrize("calendars", ["", FREEZE_CALENDARS])
 def test_role_grants_no_wildcard_action_and_no_write_but_stop(
-    cfn_template: dict[str, Any], topic: str, allowed: str, discover: str, slack: str, slack_reads: set[str]
+    cfn_template: dict[str, Any],
+    topic: str,
+    allowed: str,
+    discover: str,
+    slack: str,
+    slack_reads: set[str],
+    calendars: str,
 ) -> None:
     statements = role_statements(
         cfn_template,
@@ -253,10 +330,12 @@ def test_role_grants_no_wildcard_action_and_no_write_but_stop(
         DiscoverAlarmTargets=discover,
         SlackSigningSecretParam=slack,
         NotifyTopicArn=topic,
+        FreezeCalendars=calendars,
     )
 
     actions = {action for statement in statements for action in statement["Action"]}
-    reads = {GET, LIST, BATCH_GET, LIST_ALARM_TAGS} | slack_reads
+    calendar_reads = {GET_CALENDAR_STATE} if calendars else set()
+    reads = {GET, LIST, BATCH_GET, LIST_ALARM_TAGS, DESCRIBE_ALARMS} | slack_reads | calendar_reads
     discovery = {BATCH_GET_GROUPS, LIST_APPLICATIONS, LIST_GROUPS}
     own_key = set() if topic else {GENERATE_DATA_KEY, DECRYPT}
     # The only writes: StopDeployment, the on-failure records into the stack's own queue, the
@@ -268,10 +347,15 @@ def test_role_grants_no_wildcard_action_and_no_write_but_stop(
     assert [s["Resource"] for s in statements if s["Action"] == [SEND_MESSAGE]] == [[f"{QUEUE_ID}.Arn"]]
     assert [s["Resource"] for s in statements if PUT_ITEM in s["Action"]] == [[f"{TABLE_ID}.Arn"]]
     assert [s["Resource"] for s in statements if PUBLISH in s["Action"]] == [[topic or NOTIFY_TOPIC_ID]]
-    # Only actions without a resource type are granted on "*", and KMS only through the service
-    # that holds the Slack signing secret, or through SNS on the stack's own key.
+    # Only actions without a resource type are granted on "*", and DescribeAlarms (which lists
+    # composite alarms only when granted on "*"); KMS only through the service that holds the
+    # Slack signing secret, or through SNS on the stack's own key.
     on_anything = [s["Action"] for s in statements if "*" in s["Resource"] and "Condition" not in s]
-    assert on_anything == ([[STOP], [LIST_APPLICATIONS]] if discover == "true" else [[STOP]])
+    expected_on_anything = [[STOP], [DESCRIBE_ALARMS]] + ([[LIST_APPLICATIONS]] if discover == "true" else [])
+    assert on_anything == expected_on_anything
+    assert [s["Resource"] for s in statements if GET_CALENDAR_STATE in s["Action"]] == (
+        [[DOCUMENT_ARN_PREFIX + "*"]] if calendars else []
+    )
     conditional = [s for s in statements if "Condition" in s]
     expected_conditional = ([] if topic else [sorted(own_key)]) + ([[DECRYPT]] if slack else [])
     assert [s["Action"] for s in conditional] == expected_conditional

@@ -18,6 +18,7 @@ from tests.template.cfn import (
     QUEUE_ID,
     REQUEST_RULE_ID,
     SEND_MESSAGE,
+    START_RULE_ID,
     SWEEP_RULE_ID,
     Evaluator,
     function_properties,
@@ -72,6 +73,7 @@ def test_failed_queue_accepts_dead_letters_only_from_the_stacks_rules(cfn_templa
                     "aws:SourceArn": [
                         f"{ALARM_RULE_ID}.Arn",
                         f"{REQUEST_RULE_ID}.Arn",
+                        f"{START_RULE_ID}.Arn",
                         f"{CODEDEPLOY_RULE_ID}.Arn",
                         f"{SWEEP_RULE_ID}.Arn",
                     ]

@@ -8,6 +8,7 @@ import pytest
 from stop_deployment import settings
 from stop_deployment.target import Target
 from tests.template.cfn import (
+    FREEZE_CALENDARS,
     NOTIFY_TOPIC_ARN,
     NOTIFY_TOPIC_ID,
     PHYSICAL_IDS,
@@ -78,6 +79,13 @@ def test_parameters_offer_the_values_the_settings_accept(sam_template: dict[str,
     assert (confirm_after["Type"], confirm_after["Default"], confirm_after["MinValue"]) == ("Number", 300, 0)
     # A stop older than the ledger keeps its items (14 days) would never be checked.
     assert confirm_after["MaxValue"] == 14 * 24 * 3600
+    # Freezes: no calendar unless given; stops roll back like the others; the settings' choices.
+    assert parameters["FreezeCalendars"]["Default"] == ""
+    assert parameters["FreezeAutoRollback"]["AllowedValues"] == ["true", "false", "deployment-group"]
+    assert parameters["FreezeAutoRollback"]["Default"] == "true"
+    assert parameters["FreezeExemptMarker"]["Default"] == "[freeze-exempt]"
+    assert parameters["FreezeOnError"]["AllowedValues"] == ["allow", "stop"]
+    assert parameters["FreezeOnError"]["Default"] == "allow"
 
 
 def test_settings_accept_every_value_the_parameters_allow(cfn_template: dict[str, Any]) -> None:
@@ -85,7 +93,15 @@ def test_settings_accept_every_value_the_parameters_allow(cfn_template: dict[str
     def variables(**parameters: str) -> dict[str, str]:
         return deployed_environment(cfn_template, **parameters)
 
-    choices = ("DefaultAutoRollback", "AlarmAutoRollback", "DryRun", "EnableTracing", "DiscoverAlarmTargets")
+    choices = (
+        "DefaultAutoRollback",
+        "AlarmAutoRollback",
+        "DryRun",
+        "EnableTracing",
+        "DiscoverAlarmTargets",
+        "FreezeAutoRollback",
+        "FreezeOnError",
+    )
     for name in choices:
         for value in cfn_template["Parameters"][name]["AllowedValues"]:
             settings.load(variables(**{name: value}))
@@ -115,6 +131,17 @@ def test_settings_accept_every_value_the_parameters_allow(cfn_template: dict[str
     limits = cfn_template["Parameters"]["ConfirmAfterSeconds"]
     for seconds in (limits["MinValue"], limits["Default"], limits["MaxValue"]):
         assert settings.load(variables(ConfirmAfterSeconds=str(seconds))).confirm_after_seconds == seconds
+    # Freezes: the alarm prefix is always passed (alarm freezes are on), calendars only when given.
+    assert defaults.alarm_name_prefix == "kill-switch-"
+    assert settings.load(variables(AlarmNamePrefix="stop-")).alarm_name_prefix == "stop-"
+    assert (defaults.freeze_calendars, defaults.freeze_auto_rollback) == ((), True)
+    assert (defaults.freeze_exempt_marker, defaults.freeze_on_error) == ("[freeze-exempt]", "allow")
+    assert settings.load(variables(FreezeCalendars="{}")).freeze_calendars == ()
+    calendars = settings.load(variables(FreezeCalendars=FREEZE_CALENDARS)).freeze_calendars
+    assert calendars == (("*/prod", ("holiday-freeze",)), ("payments/*", ("pci-window", "holiday-freeze")))
+    marker = settings.load(variables(FreezeExemptMarker="#hotfix")).freeze_exempt_marker
+    assert marker == "#hotfix"
+    assert settings.load(variables(FreezeAutoRollback="deployment-group")).freeze_auto_rollback is None
 
 
 def test_follow_up_reserved_concurrency_is_a_parameter_of_its_own_defaulting_to_2(
@@ -261,3 +288,46 @@ def test_slack_allowed_ids_patterns(
     pattern = sam_template["Parameters"][name]["AllowedPattern"]
 
     assert bool(re.fullmatch(pattern, value)) is accepted
+
+
+@pytest.mark.parametrize(
+    ("calendars", "accepted"),
+    [
+        ("", True),  # no calendar freezes anything
+        ("{}", True),
+        (FREEZE_CALENDARS, True),
+        ('{"*/prod": ["holiday-freeze"]}', True),
+        ("{", False),  # what SAM CLI makes of an unquoted JSON override
+        ('["holiday-freeze"]', False),
+        ("holiday-freeze", False),
+        ("{" + '"a/b":["c"],' * 100 + "}", False),  # over MaxLength: Lambda's 4 KB of variables
+    ],
+)
+def test_freeze_calendars_pattern(sam_template: dict[str, Any], calendars: str, accepted: bool) -> None:
+    parameter = sam_template["Parameters"]["FreezeCalendars"]
+
+    fits = len(calendars) <= parameter["MaxLength"]
+    assert bool(fits and re.fullmatch(parameter["AllowedPattern"], calendars)) is accepted
+    # The two share the 4 KB Lambda allows for all of a function's variables.
+    assert parameter["MaxLength"] + sam_template["Parameters"]["AlarmTargets"]["MaxLength"] <= 3072
+
+
+@pytest.mark.parametrize(
+    ("marker", "accepted"),
+    [
+        ("[freeze-exempt]", True),
+        ("#hotfix", True),
+        ("x", True),
+        ("freeze exempt", True),
+        ("x" * 100, True),
+        ("", False),  # the function would fall back to the default without saying
+        (" [freeze-exempt]", False),  # the function strips spaces: it would look for another text
+        ("[freeze-exempt] ", False),
+        ("x" * 101, False),  # longer than a CodeDeploy description
+    ],
+)
+def test_freeze_exempt_marker_pattern(sam_template: dict[str, Any], marker: str, accepted: bool) -> None:
+    parameter = sam_template["Parameters"]["FreezeExemptMarker"]
+
+    fits = parameter["MinLength"] <= len(marker) <= parameter["MaxLength"]
+    assert bool(fits and re.fullmatch(parameter["AllowedPattern"], marker)) is accepted

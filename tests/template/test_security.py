@@ -23,9 +23,12 @@ import pytest
 from tests.template.cfn import (
     ACCOUNT_ID,
     DECRYPT,
+    DOCUMENT_ARN_PREFIX,
     FOLLOW_UP_FUNCTION_ID,
+    FREEZE_CALENDARS,
     FUNCTION_ID,
     GENERATE_DATA_KEY,
+    GET_CALENDAR_STATE,
     GET_ITEM,
     NOTIFY_KEY_ID,
     NOTIFY_TOPIC_ARN,
@@ -67,6 +70,7 @@ EVERY_OPTION = {
     "AlarmTopicArn": TOPIC_ARN,
     "EnableTracing": "true",
     "AllowedDeploymentGroups": "checkout/prod,*/staging",
+    "FreezeCalendars": FREEZE_CALENDARS,
 }
 CONFIGURATIONS = [
     pytest.param({}, id="defaults"),
@@ -151,6 +155,10 @@ def _problems(statement: Mapping[str, Any], notify_topic: str) -> list[str]:
                 problems.append(
                     f"{action} without a kms:ViaService condition for SSM, Secrets Manager or SNS"
                 )
+        elif action == GET_CALENDAR_STATE:
+            # Freeze calendars: this account's and region's documents (the names are in JSON).
+            if resources != [DOCUMENT_ARN_PREFIX + "*"]:
+                problems.append(f"{action} on {resources}: only this account's Change Calendars")
         elif service in ("ssm", "secretsmanager"):
             if action not in SECRET_READS:
                 problems.append(f"{action}: only the signing secret's own read")

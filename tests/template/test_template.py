@@ -33,11 +33,12 @@ def test_sam_translator_makes_only_the_expected_resources(cfn_template: dict[str
             *["AWS::Lambda::Function"] * 2,  # the stops, the follow-ups
             *["AWS::IAM::Role"] * 2,
             *["AWS::Lambda::EventInvokeConfig"] * 2,
-            # four routes, four EventBridge rules, the alarm action, the alarm topic (conditional)
-            *["AWS::Lambda::Permission"] * 10,
+            # four routes, five EventBridge rules, the alarm action, the alarm topic (conditional)
+            *["AWS::Lambda::Permission"] * 11,
             "AWS::ApiGatewayV2::Api",
             "AWS::ApiGatewayV2::Stage",
-            *["AWS::Events::Rule"] * 4,  # alarms, stop requests, CodeDeploy state changes, the sweep
+            # alarms, stop requests, deployments that start (freezes), how deployments end, the sweep
+            *["AWS::Events::Rule"] * 5,
             "AWS::SNS::Subscription",
             "AWS::DynamoDB::Table",  # the stop ledger
             "AWS::SNS::Topic",  # notifications (conditional)

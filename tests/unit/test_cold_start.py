@@ -55,6 +55,7 @@ def loaded_modules(event: object, **env_extra: str) -> set[str]:
         ("slack", "slack-command-rest.json", {"SLACK_SIGNING_SECRET_PARAM": SLACK_SECRET_PARAM}),
         ("codedeploy event", "codedeploy-state-change-stop.json", {"STOPS_TABLE": "stops"}),
         ("sweep", "scheduled-sweep.json", {"STOPS_TABLE": "stops"}),
+        ("freeze", "codedeploy-state-change-start.json", {"FREEZE_CALENDARS": '{"*/prod": ["holiday"]}'}),
     ],
 )
 def test_no_way_in_loads_pydantic_the_http_resolver_event_data_classes_or_xray(

@@ -81,3 +81,41 @@ def test_the_loop_settings_are_read() -> None:
 def test_invalid_loop_settings_fail_naming_the_variable(name: str, raw: str) -> None:
     with pytest.raises(ConfigurationError, match=name):
         load({name: raw})
+
+
+def test_freezes_are_off_until_a_source_is_named() -> None:
+    config = load({})
+    assert not config.freezes_configured
+    assert (config.freeze_auto_rollback, config.freeze_exempt_marker, config.freeze_on_error) == (
+        True,
+        "[freeze-exempt]",
+        "allow",
+    )
+
+
+def test_freeze_calendars_are_read_in_order() -> None:
+    raw = '{"*/prod": ["holiday-freeze"], "payments/*": ["pci-window", "q4-freeze"]}'
+    config = load({"FREEZE_CALENDARS": raw})
+    assert config.freeze_calendars == (
+        ("*/prod", ("holiday-freeze",)),
+        ("payments/*", ("pci-window", "q4-freeze")),
+    )
+    assert config.freezes_configured
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("FREEZE_CALENDARS", "[]"),
+        ("FREEZE_CALENDARS", "{not json"),
+        ("FREEZE_CALENDARS", '{"prod": ["holiday-freeze"]}'),
+        ("FREEZE_CALENDARS", '{"*/prod": []}'),
+        ("FREEZE_CALENDARS", '{"*/prod": ["a b"]}'),
+        ("FREEZE_CALENDARS", '{"*/prod": "holiday-freeze"}'),
+        ("FREEZE_AUTO_ROLLBACK", "maybe"),
+        ("FREEZE_ON_ERROR", "ignore"),
+    ],
+)
+def test_invalid_freeze_settings_fail_naming_the_variable(name: str, raw: str) -> None:
+    with pytest.raises(ConfigurationError, match=name):
+        load({name: raw})

@@ -1,15 +1,18 @@
-"""CodeDeploy "Deployment State-change Notification" events: follow-ups for the deployments in the ledger.
+"""CodeDeploy "Deployment State-change Notification" events: freezes and follow-ups.
 
+START: a deployment that starts in a frozen group is stopped at once (freeze.enforce).
 STOP, SUCCESS and FAILURE of a deployment the function stopped (or of the rollback CodeDeploy started
-for it) lead to `followup.follow`, which reads the deployment and reports what is new, once. Every other
-event is ignored: this way in never stops anything. A follow-up that CodeDeploy or DynamoDB cannot
-serve now is left to the sweep rather than failed (EventBridge's retry would only add noise).
+for it) lead to `followup.follow`, which reads the deployment and reports what is new, once. A
+follow-up that CodeDeploy or DynamoDB cannot serve now is left to the sweep rather than failed
+(EventBridge's retry would only add noise). Every other event is ignored.
 """
 
 from typing import TYPE_CHECKING, Any
 
 from .. import settings
+from ..errors import InvalidRequest
 from ..observability import logger
+from ..target import Target
 from ..validation import check
 
 if TYPE_CHECKING:
@@ -48,8 +51,16 @@ def recognise(event: Any) -> bool | None:
 def handle(_: bool, event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
     check("CodeDeploy state-change event", SCHEMA, event)
     logger.set_correlation_id(event["id"])
-    deployment_id, state = event["detail"]["deploymentId"], event["detail"]["state"]
+    detail = event["detail"]
+    deployment_id, state = detail["deploymentId"], detail["state"]
     result = {"deploymentId": deployment_id, "state": state}
+    if state == "START":
+        target = Target.parse(f"{detail.get('application', '')}/{detail.get('deploymentGroup', '')}")
+        if target is None:
+            raise InvalidRequest("a START event must name its application and deploymentGroup")
+        from .. import freeze  # loaded only for START events (cold start of the other ways in)
+
+        return {**result, **freeze.enforce(deployment_id, target)}
     if state not in FOLLOWED_STATES or settings.get().stops_table is None:
         logger.debug("CodeDeploy event ignored", extra={**result, "outcome": "ignored"})
         return {**result, "outcome": "ignored"}
