@@ -6,7 +6,9 @@ The baseline process imports boto3, makes a CodeDeploy client and calls stop_dep
 
 Two ways in are measured twice, because where their data lives changes their cost: an alarm whose
 event carries its tags (CloudWatch's tag propagation) or whose tags are read (ListTagsForResource,
-a CloudWatch client), and Slack's signing secret in Parameter Store or in Secrets Manager.
+a CloudWatch client), and Slack's signing secret in Parameter Store or in Secrets Manager. A freeze
+is measured from CodeDeploy's START event (no target: it makes three calls where the baseline makes
+one, and is shown so that its cost is known).
 
 Every path runs as deployed: with the stop ledger (STOPS_TABLE) and the notification topic
 (NOTIFY_TOPIC_ARN) set, so that the table and topic clients, built after the stop, are seen not to
@@ -24,7 +26,7 @@ from typing import Any
 
 import boto3
 
-from local import aws, fake_codedeploy
+from local import aws, fake_aws, fake_codedeploy
 from local.slack import TEST_SIGNING_SECRET, signed
 from local.world import (
     NOTIFY_TOPIC,
@@ -58,7 +60,19 @@ lambda_handler(json.loads(sys.argv[1]), LambdaContext())
 """
     + _PEAK_RSS
 )
-PATHS = ("baseline", "direct", "http", "alarm", "alarm-tag-lookup", "slack", "slack-secrets-manager")
+PATHS = (
+    "baseline",
+    "direct",
+    "http",
+    "alarm",
+    "alarm-tag-lookup",
+    "slack",
+    "slack-secrets-manager",
+    "freeze-start",
+)
+# freeze-start: CodeDeploy's START event for a deployment in a group a CLOSED Change Calendar freezes
+# (one GetCalendarState, one GetDeployment for the exemptions, then the stop).
+FREEZE_CALENDAR = "bench-freeze"
 SECRET_NAME = "stop-deployment/slack-signing-secret"
 
 
@@ -76,6 +90,10 @@ def event_for(path: str, deployment_id: str, group: str) -> dict[str, Any]:
         return dict(event)
     if path == "alarm-tag-lookup":  # the alarm's tag is set to bench/{group} before the run
         return dict(load_event("alarm-eventbridge.json"))
+    if path == "freeze-start":
+        event = load_event("codedeploy-state-change-start.json")
+        event["detail"].update(application="bench", deploymentGroup=group, deploymentId=deployment_id)
+        return dict(event)
     return signed(load_event("slack-command-rest.json"), text=f"stop {deployment_id}")
 
 
@@ -88,6 +106,7 @@ def child_environment(url: str, path: str) -> dict[str, str]:
         "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",  # ROOT: HANDLER imports local.context
         **aws.environment(url),
         "SLACK_SIGNING_SECRET_PARAM": secret,
+        "FREEZE_CALENDARS": json.dumps({"bench/*": [FREEZE_CALENDAR]}),
         "POWERTOOLS_SERVICE_NAME": "stop-deployment",
     }
 
@@ -151,6 +170,7 @@ def measure(url: str, repeat: int) -> dict[str, Any]:
     client = boto3.client("codedeploy")
     seed_slack_secret()
     boto3.client("secretsmanager").create_secret(Name=SECRET_NAME, SecretString=TEST_SIGNING_SECRET)
+    fake_aws.ssm.set_calendar_state(FREEZE_CALENDAR, "CLOSED")
     times: dict[str, list[float]] = {path: [] for path in PATHS}
     memory: dict[str, list[int]] = {path: [] for path in PATHS}
     for run in range(repeat):  # interleaved, so that machine noise hits every path alike

@@ -140,7 +140,8 @@ def _record_and_announce(caller: Caller, entries: list[dict[str, Any]], invocati
     # A refusal or a failure is told every time: a retry that fails again is news.
     news = [e for e in entries if e["outcome"] in _ANNOUNCED and e.get("deploymentId") not in repeats]
     if news:
-        notify.publish(notices.stops(who, news, invocation_id))
+        followed = settings.get().stops_table is not None
+        notify.publish(notices.stops(who, news, invocation_id, followed))
 
 
 def _caller_fields(caller: Caller) -> dict[str, Any]:

@@ -32,8 +32,11 @@ def who(item: Mapping[str, Any]) -> str:
     return f"{item['requester']} {via}".strip()
 
 
-def stops(caller: Mapping[str, Any], entries: Sequence[Mapping[str, Any]], thread_id: str) -> Notification:
-    """One notification for everything an invocation stopped, refused or failed to stop."""
+def stops(
+    caller: Mapping[str, Any], entries: Sequence[Mapping[str, Any]], thread_id: str, followed: bool = True
+) -> Notification:
+    """One notification for everything an invocation stopped, refused or failed to stop; `followed`:
+    the ledger is on, so follow-ups will come."""
     counts = {outcome: sum(e["outcome"] == outcome for e in entries) for outcome in _DOING}
     stopped, refused, failed = counts["stop_requested"], counts["refused"], counts["failed"]
     where = sorted({_where(e) for e in entries})
@@ -52,7 +55,7 @@ def stops(caller: Mapping[str, Any], entries: Sequence[Mapping[str, Any]], threa
     next_steps = []
     if failed:
         next_steps.append("Some stops failed: check the deployments above and the function's logs")
-    if stopped:
+    if stopped and followed:
         next_steps.append("Follow-ups in this thread say when each stop lands and how its rollback ends")
     return Notification(
         subject=f"stop-deployment: {summary} in {', '.join(where)}",

@@ -98,3 +98,8 @@ def test_attributes_let_subscribers_filter_by_outcome_way_in_application_and_gro
     assert json.loads(attributes["outcome"]["StringValue"]) == ["failed", "stop_requested"]
     assert json.loads(attributes["application"]["StringValue"]) == ["checkout", "payments"]
     assert json.loads(attributes["deploymentGroup"]["StringValue"]) == ["checkout/prod", "payments/prod"]
+
+
+def test_follow_ups_are_promised_only_when_the_ledger_is_on() -> None:
+    assert notices.stops(ALARM_CALLER, [STOPPED], "thread-1").next_steps
+    assert notices.stops(ALARM_CALLER, [STOPPED], "thread-1", followed=False).next_steps == ()

@@ -60,7 +60,9 @@ def handle(_: bool, event: dict[str, Any], context: "LambdaContext") -> dict[str
             raise InvalidRequest("a START event must name its application and deploymentGroup")
         from .. import freeze  # loaded only for START events (cold start of the other ways in)
 
-        return {**result, **freeze.enforce(deployment_id, target)}
+        checked = {**result, **freeze.enforce(deployment_id, target)}
+        logger.info("deployment start checked for freezes", extra=checked)
+        return checked
     if state not in FOLLOWED_STATES or settings.get().stops_table is None:
         logger.debug("CodeDeploy event ignored", extra={**result, "outcome": "ignored"})
         return {**result, "outcome": "ignored"}
