@@ -1,6 +1,7 @@
 """The stop ledger: one DynamoDB item per deployment the function asked CodeDeploy to stop, and one per
 rollback CodeDeploy started for such a stop, so that each can be followed to its end (followup.py);
-and small counters (Slack posts per command), keyed apart from deployment ids and never swept.
+small counters (Slack posts per command), and the freezes (freeze.py); those are keyed apart from
+deployment ids and never swept.
 
 Every write is conditional, so that a repeated delivery (an alarm's SNS message twice, an event and the
 sweep at once) neither records a stop twice nor reports one state twice. Items expire after 14 days.
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 EXPIRES_AFTER_SECONDS = 14 * 24 * 3600
+# One item holds every freeze, so that a START check reads them all with one GetItem.
+FREEZES_KEY = "freezes"
 Item = dict[str, Any]
 
 
@@ -96,6 +99,32 @@ def take_slot(key: str, limit: int, expires_at: int) -> bool:
             return False
         raise
     return True
+
+
+def freezes() -> dict[str, Item]:
+    """Every freeze set on the table (pattern -> {until, reason, by, ...}), expired ones included."""
+    item = get(FREEZES_KEY)
+    found: dict[str, Item] = (item or {}).get("freezes", {})
+    return found
+
+
+def set_freeze(pattern: str, freeze: Item) -> None:
+    """Set (or replace) the freeze on `pattern` (application/group, globs allowed)."""
+    try:
+        client().update_item(
+            TableName=_table(),
+            Key={"deploymentId": {"S": FREEZES_KEY}},
+            UpdateExpression="SET #freezes.#pattern = :freeze",
+            ConditionExpression="attribute_exists(#freezes)",
+            ExpressionAttributeNames={"#freezes": "freezes", "#pattern": pattern},
+            ExpressionAttributeValues={":freeze": _value(freeze)},
+        )
+    except ClientError as exc:
+        if not _condition_failed(exc):
+            raise
+        # The first freeze ever: create the item; if another writer just did, set it again.
+        if not add({"deploymentId": FREEZES_KEY, "freezes": {pattern: freeze}}):
+            set_freeze(pattern, freeze)
 
 
 def unsettled(recorded_before: str) -> list[Item]:

@@ -65,19 +65,26 @@ def take_touched() -> list[tuple[Caller, dict[str, Any]]]:
 
 
 def stop_deployment(
-    deployment_id: str, auto_rollback: bool | None, caller: Caller, group: Target | None = None
+    deployment_id: str,
+    auto_rollback: settings.RollbackChoice | None,
+    caller: Caller,
+    group: Target | None = None,
 ) -> StopResult:
     """Stop one deployment, subject to the allowlist and dry run.
 
     `group` is the deployment group the deployment was listed in, when the caller listed it: the
     allowlist is then checked without a lookup.
 
-    `auto_rollback` None means the request did not say; DEFAULT_AUTO_ROLLBACK decides. A deployment
+    `auto_rollback` None means the request did not say; DEFAULT_AUTO_ROLLBACK decides.
+    `settings.GROUP_DECIDES` omits the flag (an alarm's or a freeze's `deployment-group`). A deployment
     that had already completed is a result (outcome already_completed), not an error: the goal is
     reached, and each way in decides how to report it (see `raise_if_already_completed`).
     """
     config = settings.get()
-    rollback = config.default_auto_rollback if auto_rollback is None else auto_rollback
+    if auto_rollback is None:
+        rollback = config.default_auto_rollback
+    else:
+        rollback = None if auto_rollback == settings.GROUP_DECIDES else bool(auto_rollback)
     result: StopResult = {
         "deploymentId": deployment_id,
         "status": None,
@@ -133,7 +140,7 @@ def describe_deployment(deployment_id: str) -> DeploymentStatus:
 
 
 def stop_active_deployments(
-    targets: Mapping[Target, list[str]], auto_rollback: bool | None, caller: Caller
+    targets: Mapping[Target, list[str]], auto_rollback: settings.RollbackChoice | None, caller: Caller
 ) -> tuple[list[TargetReport], list[DeploymentOutcome]]:
     """Stop every deployment in flight in these deployment groups, in parallel.
 
@@ -202,7 +209,11 @@ def _creators(deployment_ids: list[str]) -> dict[str, str]:
 
 
 def _stop_listed(
-    deployment_id: str, group: Target, creator: str | None, auto_rollback: bool | None, caller: Caller
+    deployment_id: str,
+    group: Target,
+    creator: str | None,
+    auto_rollback: settings.RollbackChoice | None,
+    caller: Caller,
 ) -> DeploymentOutcome:
     """Stop one deployment a fan-out listed in `group`, and say what became of it."""
     outcome = DeploymentOutcome(

@@ -7,12 +7,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from .errors import ConfigurationError
 from .target import Target
 
 T = TypeVar("T")
+MAX_FREEZE_MINUTES = 7 * 24 * 60  # a freeze always ends
 
 # Every variable this module reads (the template and the README list the same).
 VARIABLES = (
@@ -36,11 +37,17 @@ VARIABLES = (
     "FREEZE_AUTO_ROLLBACK",
     "FREEZE_EXEMPT_MARKER",
     "FREEZE_ON_ERROR",
+    "ALARM_FREEZE_MINUTES",
 )
 
 _BOOLEANS = {"true": True, "false": False}
 # The rollback default when a request omits autoRollbackEnabled; None omits the flag from the call.
 _ROLLBACK_DEFAULTS: dict[str, bool | None] = {**_BOOLEANS, "deployment-group": None}
+# The rollback flag of the stops a way in decides itself (alarms, freezes): GROUP_DECIDES omits the
+# flag, so the group's configuration decides (None would mean "not said": DEFAULT_AUTO_ROLLBACK).
+GROUP_DECIDES: Literal["deployment-group"] = "deployment-group"
+RollbackChoice = bool | Literal["deployment-group"]
+_ROLLBACK_CHOICES: dict[str, RollbackChoice] = {**_BOOLEANS, "deployment-group": GROUP_DECIDES}
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ class Settings:
     alarm_targets: tuple[tuple[str, tuple[Target, ...]], ...] = ()
     alarm_targets_tag_key: str = "stop-deployment:targets"
     discover_alarm_targets: bool = False
-    alarm_auto_rollback: bool | None = True
+    alarm_auto_rollback: RollbackChoice = True
     # Where the Slack signing secret lives: an SSM parameter name (/...) or a Secrets Manager ARN.
     slack_signing_secret_param: str | None = None
     # Slack IDs allowed to use the slash command; empty: anyone in the workspace that installed it.
@@ -69,13 +76,18 @@ class Settings:
     # target glob -> Change Calendars that freeze it when CLOSED.
     alarm_name_prefix: str | None = None
     freeze_calendars: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    freeze_auto_rollback: bool | None = True
+    freeze_auto_rollback: RollbackChoice = True
     freeze_exempt_marker: str = "[freeze-exempt]"
     freeze_on_error: str = "allow"  # allow or stop: what a freeze check that cannot complete means
+    # After an alarm stopped deployments, freeze the groups it guards this long (0: off).
+    alarm_freeze_minutes: int = 0
 
     @property
     def freezes_configured(self) -> bool:
-        return self.alarm_name_prefix is not None or bool(self.freeze_calendars)
+        """Whether anything can freeze a group: alarms, calendars, or freezes kept in the ledger."""
+        return (
+            self.alarm_name_prefix is not None or bool(self.freeze_calendars) or self.stops_table is not None
+        )
 
     @property
     def allows_every_group(self) -> bool:
@@ -95,7 +107,7 @@ def load(environ: Mapping[str, str]) -> Settings:
         alarm_targets=_alarm_targets(environ.get("ALARM_TARGETS", "")),
         alarm_targets_tag_key=environ.get("ALARM_TARGETS_TAG_KEY", "").strip() or "stop-deployment:targets",
         discover_alarm_targets=_choice(environ, "DISCOVER_ALARM_TARGETS", _BOOLEANS, "false"),
-        alarm_auto_rollback=_choice(environ, "ALARM_AUTO_ROLLBACK", _ROLLBACK_DEFAULTS, "true"),
+        alarm_auto_rollback=_choice(environ, "ALARM_AUTO_ROLLBACK", _ROLLBACK_CHOICES, "true"),
         slack_signing_secret_param=_secret_location(environ.get("SLACK_SIGNING_SECRET_PARAM", "")),
         slack_allowed_users=_slack_ids(environ, "SLACK_ALLOWED_USERS"),
         slack_allowed_channels=_slack_ids(environ, "SLACK_ALLOWED_CHANNELS"),
@@ -105,9 +117,10 @@ def load(environ: Mapping[str, str]) -> Settings:
         confirm_after_seconds=_seconds(environ, "CONFIRM_AFTER_SECONDS", "300"),
         alarm_name_prefix=_alarm_name_prefix(environ.get("ALARM_NAME_PREFIX", "")),
         freeze_calendars=_freeze_calendars(environ.get("FREEZE_CALENDARS", "")),
-        freeze_auto_rollback=_choice(environ, "FREEZE_AUTO_ROLLBACK", _ROLLBACK_DEFAULTS, "true"),
+        freeze_auto_rollback=_choice(environ, "FREEZE_AUTO_ROLLBACK", _ROLLBACK_CHOICES, "true"),
         freeze_exempt_marker=environ.get("FREEZE_EXEMPT_MARKER", "").strip() or "[freeze-exempt]",
         freeze_on_error=_choice(environ, "FREEZE_ON_ERROR", {"allow": "allow", "stop": "stop"}, "allow"),
+        alarm_freeze_minutes=_seconds(environ, "ALARM_FREEZE_MINUTES", "0", MAX_FREEZE_MINUTES),
     )
 
 
@@ -201,10 +214,12 @@ def _topic_arn(raw: str) -> str | None:
     return arn or None
 
 
-def _seconds(environ: Mapping[str, str], name: str, default: str) -> int:
+def _seconds(environ: Mapping[str, str], name: str, default: str, most: int | None = None) -> int:
+    """A whole number of seconds (or minutes, as the name says), 0 or more, at most `most`."""
     raw = environ.get(name, default).strip() or default
-    if not raw.isdigit():
-        raise ConfigurationError(f"{name} must be a whole number of seconds (0 or more); got {raw!r}")
+    if not raw.isdigit() or (most is not None and int(raw) > most):
+        limit = f" and at most {most}" if most is not None else ""
+        raise ConfigurationError(f"{name} must be a whole number, 0 or more{limit}; got {raw!r}")
     return int(raw)
 
 

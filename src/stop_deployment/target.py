@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 # CodeDeploy names: 1-100 characters of [A-Za-z0-9+=,.@_-].
 _NAME = r"[A-Za-z0-9+=,.@_-]{1,100}"
-_TARGET = re.compile(rf"^({_NAME})/({_NAME})$")
+_TARGET = re.compile(rf"({_NAME})/({_NAME})")
 
 
 @dataclass(frozen=True, order=True)
@@ -16,7 +16,7 @@ class Target:
     @classmethod
     def parse(cls, text: str) -> "Target | None":
         """`application/group` as a Target; None when the text is not one."""
-        found = _TARGET.match(text)
+        found = _TARGET.fullmatch(text)  # fullmatch: "$" would let a trailing newline in
         return cls(found[1], found[2]) if found else None
 
     def __str__(self) -> str:

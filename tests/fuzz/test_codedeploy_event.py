@@ -1,5 +1,5 @@
 """Fuzzing the CodeDeploy state-change events and the sweep: whatever EventBridge brings, the function
-answers or raises InvalidRequest, never stops anything (no freeze is configured), and calls CodeDeploy
+answers or raises InvalidRequest, never stops anything (no group is frozen), and calls CodeDeploy
 only to follow up a well-formed event about a deployment in its ledger."""
 
 from typing import Any
@@ -89,7 +89,7 @@ def test_given_any_codedeploy_event_when_invoked_then_nothing_is_stopped_and_onl
 
 def _expected(state: str, followed: bool) -> str:
     if state == "START":
-        return "not_checked"  # no freeze is configured here (tests/integration/test_freeze.py has them)
+        return "not_frozen"  # nothing freezes a group here (tests/integration/test_freeze.py has freezes)
     if state in ("STOP", "SUCCESS", "FAILURE"):
         return "pending" if followed else "not_ours"
     return "ignored"

@@ -222,19 +222,24 @@ def test_dry_run_lists_but_stops_nothing(deployments: Any, lambda_context: Any, 
     assert status_of(IN_FLIGHT_ID) == "InProgress"
 
 
+@pytest.mark.parametrize(
+    ("setting", "sent_flags"), [("false", [False]), ("true", [True]), ("deployment-group", ["omitted"])]
+)
 def test_alarm_rollback_flag_follows_alarm_auto_rollback(
-    deployments: Any, lambda_context: Any, configure: Any
+    deployments: Any, lambda_context: Any, configure: Any, setting: str, sent_flags: list[object]
 ) -> None:
-    configure(ALARM_TARGETS=CONFIG_TARGETS, ALARM_AUTO_ROLLBACK="false", DEFAULT_AUTO_ROLLBACK="true")
+    # DEFAULT_AUTO_ROLLBACK (for requests that do not say) must not leak into the alarm's own choice.
+    default = "false" if setting == "true" else "true"
+    configure(ALARM_TARGETS=CONFIG_TARGETS, ALARM_AUTO_ROLLBACK=setting, DEFAULT_AUTO_ROLLBACK=default)
 
     lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)
 
     sent = {
-        c.params.get("autoRollbackEnabled")
+        c.params.get("autoRollbackEnabled", "omitted")
         for c in fake_codedeploy.calls()
         if c.operation == "StopDeployment"
     }
-    assert sent == {False}
+    assert sorted(sent, key=str) == sent_flags
 
 
 def test_partial_failure_stops_the_others_then_raises_naming_the_throttled_one(

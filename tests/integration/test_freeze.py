@@ -8,7 +8,7 @@ import pytest
 
 from local import fake_aws, fake_codedeploy
 from local.world import ALARM, load_event, received_notifications, seed_alarm, set_alarm_state, status_of
-from stop_deployment import errors
+from stop_deployment import errors, ledger
 from stop_deployment.handler import lambda_handler
 from tests.logs import metric_total
 
@@ -131,20 +131,24 @@ def test_a_rollback_is_never_stopped_by_a_freeze(
     lambda_handler(start, lambda_context)  # stopped with rollback: CodeDeploy starts the rollback
     (rollback_start,) = [e for e in fake_codedeploy.take_events() if e["detail"]["state"] == "START"]
 
-    assert lambda_handler(rollback_start, lambda_context)["outcome"] == "exempt_rollback"
+    assert lambda_handler(rollback_start, lambda_context)["outcome"] == "exempt_creator"
     assert status_of(rollback_start["detail"]["deploymentId"]) == "InProgress"
 
 
-def test_a_repeated_start_event_stops_once_and_announces_once(
+def test_a_repeated_start_event_is_announced_once(
     calendar_freeze: str, deployments: Any, lambda_context: Any
 ) -> None:
     fake_codedeploy.set_stop_delay(3600)  # still stopping when the duplicate arrives
     _, start = started(deployments)
+    _, exempt_start = started(deployments, description="[freeze-exempt] hotfix")
 
-    lambda_handler(start, lambda_context)
-    lambda_handler(start, lambda_context)
+    for event in (start, start, exempt_start, exempt_start):
+        lambda_handler(event, lambda_context)
 
-    assert subjects(calendar_freeze) == ["stop-deployment: 1 stopped in checkout/prod"]
+    announced = subjects(calendar_freeze)
+    assert len(announced) == 2
+    assert announced[0] == "stop-deployment: 1 stopped in checkout/prod"
+    assert "passed the freeze" in announced[1]
 
 
 @pytest.mark.parametrize(("on_error", "status"), [("allow", "InProgress"), ("stop", "Stopped")])
@@ -195,3 +199,114 @@ def test_a_start_event_without_its_group_is_refused_without_a_call(
     with pytest.raises(errors.InvalidRequest, match="deploymentGroup"):
         lambda_handler(event, lambda_context)
     assert fake_codedeploy.calls() == []
+
+
+def test_after_an_alarm_stops_deployments_its_groups_stay_frozen_for_alarm_freeze_minutes(
+    deployments: Any, loop: str, configure: Any, lambda_context: Any
+) -> None:
+    configure(ALARM_TARGETS=json.dumps({"kill-switch-*": ["checkout/prod"]}), ALARM_FREEZE_MINUTES="30")
+    lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)  # stops what is in flight
+    received_notifications(loop)
+    fake_codedeploy.take_events()
+
+    retried_id, start = started(deployments)  # the pipeline retries; the alarm may be OK again
+    answer = lambda_handler(start, lambda_context)
+
+    assert answer["freezes"] == ["freeze checkout/prod"]
+    assert status_of(retried_id) == "Stopped"
+    (note,) = received_notifications(loop)
+    assert f"alarm {ALARM} froze checkout/prod until" in json.loads(note["Message"])["content"]["description"]
+    _, start = started(deployments, "payments/prod")
+    assert lambda_handler(start, lambda_context)["outcome"] == "not_frozen"
+
+
+def test_a_freeze_ends_when_its_time_is_up(deployments: Any, loop: str, lambda_context: Any) -> None:
+    ledger.set_freeze(
+        "checkout/*",
+        {"from": "2026-01-01T00:00:00Z", "until": "2026-01-01T01:00:00Z", "reason": "over", "by": "someone"},
+    )
+    deployment_id, start = started(deployments)
+
+    assert lambda_handler(start, lambda_context)["outcome"] == "not_frozen"
+    assert status_of(deployment_id) == "InProgress"
+
+
+def test_without_alarm_freeze_minutes_an_alarm_leaves_no_freeze(
+    deployments: Any, loop: str, configure: Any, lambda_context: Any
+) -> None:
+    configure(ALARM_TARGETS=json.dumps({"kill-switch-*": ["checkout/prod"]}))
+    lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)
+
+    assert ledger.freezes() == {}
+
+
+@pytest.mark.parametrize("creator", ["autoscaling", "CloudFormationRollback", "CodeDeployAutoUpdate"])
+def test_deployments_nobody_asked_for_pass_the_freeze(
+    calendar_freeze: str, deployments: Any, lambda_context: Any, creator: str
+) -> None:
+    deployment_id, start = started(deployments)
+    fake_codedeploy.backend().deployments[deployment_id].creator = creator  # e.g. a scale-out's
+
+    assert lambda_handler(start, lambda_context)["outcome"] == "exempt_creator"
+    assert status_of(deployment_id) == "InProgress"
+
+
+def test_a_start_event_naming_another_group_stops_nothing(
+    calendar_freeze: str, deployments: Any, configure: Any, lambda_context: Any
+) -> None:
+    configure(ALLOWED_DEPLOYMENT_GROUPS="checkout/*")
+    deployment_id, start = started(deployments, "payments/prod")
+    start["detail"].update(application="checkout", deploymentGroup="prod")  # forged: says checkout/prod
+
+    assert lambda_handler(start, lambda_context)["outcome"] == "group_mismatch"
+    assert status_of(deployment_id) == "InProgress"
+
+
+def test_a_start_event_from_another_account_is_ignored(
+    calendar_freeze: str, deployments: Any, lambda_context: Any
+) -> None:
+    deployment_id, start = started(deployments)
+    start["account"] = "999999999999"  # forwarded by an organisation's bus
+
+    assert lambda_handler(start, lambda_context)["outcome"] == "other_account"
+    assert status_of(deployment_id) == "InProgress"
+
+
+def test_a_source_that_fails_does_not_hide_another_that_freezes(
+    calendar_freeze: str, deployments: Any, configure: Any, lambda_context: Any
+) -> None:
+    configure(ALARM_NAME_PREFIX="kill-switch-")
+    fake_aws.ssm.inject_error("GetCalendarState", "ThrottlingException", times=-1)
+    seed_alarm()
+    set_alarm_state("ALARM")
+    deployment_id, start = started(deployments)
+
+    assert lambda_handler(start, lambda_context)["freezes"] == [f"alarm {ALARM}"]
+    assert status_of(deployment_id) == "Stopped"
+
+
+def test_an_alarm_in_alarm_freezes_only_the_groups_it_guards(
+    deployments: Any, loop: str, configure: Any, lambda_context: Any
+) -> None:
+    configure(ALARM_NAME_PREFIX="kill-switch-")
+    seed_alarm("payments/prod")
+    set_alarm_state("ALARM")
+    deployment_id, start = started(deployments)
+
+    assert lambda_handler(start, lambda_context)["outcome"] == "not_frozen"
+    assert status_of(deployment_id) == "InProgress"
+
+
+@pytest.mark.parametrize(
+    ("setting", "sent"), [("true", True), ("false", False), ("deployment-group", "omitted")]
+)
+def test_freeze_stops_send_freeze_auto_rollback(
+    calendar_freeze: str, deployments: Any, configure: Any, lambda_context: Any, setting: str, sent: object
+) -> None:
+    configure(FREEZE_AUTO_ROLLBACK=setting, DEFAULT_AUTO_ROLLBACK="false" if setting == "true" else "true")
+    _, start = started(deployments)
+
+    lambda_handler(start, lambda_context)
+
+    (stop,) = [c for c in fake_codedeploy.calls() if c.operation == "StopDeployment"]
+    assert stop.params.get("autoRollbackEnabled", "omitted") == sent

@@ -170,6 +170,8 @@ def test_environment_variables_are_exactly_the_expected_set(
     assert variables["FREEZE_AUTO_ROLLBACK"] == {"Ref": "FreezeAutoRollback"}
     assert variables["FREEZE_EXEMPT_MARKER"] == {"Ref": "FreezeExemptMarker"}
     assert variables["FREEZE_ON_ERROR"] == {"Ref": "FreezeOnError"}
+    # Set freezes: how long an alarm's stop freezes the groups it guards (0: off).
+    assert variables["ALARM_FREEZE_MINUTES"] == {"Ref": "AlarmFreezeMinutes"}
 
 
 @pytest.mark.parametrize("function_id", FUNCTION_IDS)

@@ -1,8 +1,8 @@
 """The two roles' permissions, statement by statement, for the parameter values that change them.
 
 The stop function's role may stop, read deployments and alarms (and, with calendar freezes, Change
-Calendar states), and record stops; the follow-up function's role may read deployments and keep
-the ledger, and stop nothing.
+Calendar states), record stops, and read and update the one ledger item that holds the set freezes;
+the follow-up function's role may read deployments and keep the ledger, and stop nothing.
 """
 
 import re
@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from stop_deployment.ledger import FREEZES_KEY
 from tests.template.cfn import (
     ALARM_ARN_PREFIX,
     APPLICATION_ARN_PREFIX,
@@ -50,9 +51,16 @@ from tests.template.cfn import (
     role_statements,
 )
 
-# The stop ledger, on the stack's own table only (no index): the stop function only records stops
-# (a conditional put); the follow-up function reads them, records rollbacks, settles and sweeps.
+# The stop ledger, on the stack's own table only (no index): the stop function records stops (a
+# conditional put, on any key), and reads and updates the one item that holds the set freezes; the
+# follow-up function reads the stops, records rollbacks, settles and sweeps.
 RECORD_STOPS = {"Effect": "Allow", "Action": [PUT_ITEM], "Resource": [f"{TABLE_ID}.Arn"]}
+READ_AND_SET_FREEZES = {
+    "Effect": "Allow",
+    "Action": sorted([GET_ITEM, UPDATE_ITEM]),
+    "Resource": [f"{TABLE_ID}.Arn"],
+    "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [FREEZES_KEY]}},
+}
 FOLLOW_STOPS = {
     "Effect": "Allow",
     "Action": sorted([GET_ITEM, PUT_ITEM, UPDATE_ITEM, SCAN]),
@@ -85,8 +93,8 @@ def test_role_allows_stop_anywhere_and_reads_only_in_the_default_allowed_groups(
     # no discovery, no NotifyTopicArn, no FreezeCalendars), Then the deployment reads cover every
     # group here, the alarm tags only the alarms named with the prefix, the alarms in ALARM are
     # listed (alarm freezes are always on: the prefix cannot be empty), and the function records
-    # stops and notifies the topic the stack creates; no Change Calendar is read. SAM adds the
-    # first statement for the on-failure queue.
+    # stops, reads and sets freezes in their one ledger item, and notifies the topic the stack
+    # creates; no Change Calendar is read. SAM adds the first statement for the on-failure queue.
     assert role_statements(cfn_template) == [
         SEND_FAILURES,
         {"Effect": "Allow", "Action": [STOP], "Resource": ["*"]},
@@ -98,6 +106,7 @@ def test_role_allows_stop_anywhere_and_reads_only_in_the_default_allowed_groups(
         {"Effect": "Allow", "Action": [LIST_ALARM_TAGS], "Resource": [ALARM_ARN_PREFIX + "kill-switch-*"]},
         READ_ALARMS_IN_ALARM,
         RECORD_STOPS,
+        READ_AND_SET_FREEZES,
         PUBLISH_TO_OWN_TOPIC,
         ENCRYPT_FOR_OWN_TOPIC,
     ]
@@ -106,16 +115,44 @@ def test_role_allows_stop_anywhere_and_reads_only_in_the_default_allowed_groups(
 @pytest.mark.parametrize("allowed", ["*", "checkout/prod,*/staging"])
 @pytest.mark.parametrize("topic", ["", NOTIFY_TOPIC_ARN])
 @pytest.mark.parametrize("slack", ["", SLACK_PARAMETER, SLACK_SECRET_ARN])
-def test_stop_role_only_puts_items_in_its_own_ledger_table_and_no_index(
-    cfn_template: dict[str, Any], allowed: str, topic: str, slack: str
+@pytest.mark.parametrize("freeze_minutes", ["0", "10080"])
+def test_stop_role_puts_stops_in_its_own_ledger_table_and_reads_and_updates_only_the_freezes_item(
+    cfn_template: dict[str, Any], allowed: str, topic: str, slack: str, freeze_minutes: str
 ) -> None:
-    # It records each stop with a conditional put; it never reads, updates or scans the ledger.
+    # It records each stop with a conditional put (any key), and reads the freezes item on every
+    # START (so whatever AlarmFreezeMinutes says); it never scans, queries or deletes, and reads
+    # or updates no stop's item.
     statements = role_statements(
-        cfn_template, AllowedDeploymentGroups=allowed, NotifyTopicArn=topic, SlackSigningSecretParam=slack
+        cfn_template,
+        AllowedDeploymentGroups=allowed,
+        NotifyTopicArn=topic,
+        SlackSigningSecretParam=slack,
+        AlarmFreezeMinutes=freeze_minutes,
     )
 
     on_dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in s["Action"])]
-    assert on_dynamodb == [RECORD_STOPS]
+    assert on_dynamodb == [RECORD_STOPS, READ_AND_SET_FREEZES]
+
+
+def test_freezes_statement_allows_only_the_item_the_ledger_keeps_the_freezes_in(
+    cfn_template: dict[str, Any],
+) -> None:
+    # Given the table's key (one string partition key, which dynamodb:LeadingKeys holds the value
+    # of), Then GetItem and UpdateItem are allowed only when every partition key the request names
+    # is the freezes item's (ForAllValues: ForAnyValue would let a batch name other items too).
+    table = cfn_template["Resources"][TABLE_ID]["Properties"]
+    [partition_key] = table["KeySchema"]
+    assert partition_key["KeyType"] == "HASH"
+    assert {"AttributeName": partition_key["AttributeName"], "AttributeType": "S"} in table[
+        "AttributeDefinitions"
+    ]
+
+    statements = role_statements(cfn_template)
+
+    [freezes] = [s for s in statements if GET_ITEM in s["Action"] or UPDATE_ITEM in s["Action"]]
+    assert freezes["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [FREEZES_KEY]}}
+    assert freezes["Action"] == sorted([GET_ITEM, UPDATE_ITEM])
+    assert freezes["Resource"] == [f"{TABLE_ID}.Arn"]
 
 
 @pytest.mark.parametrize("allowed", ["*", "checkout/prod,*/staging"])
@@ -126,10 +163,10 @@ def test_stop_role_only_puts_items_in_its_own_ledger_table_and_no_index(
 def test_follow_up_role_keeps_the_ledger_reads_deployments_and_notifies_and_nothing_else(
     cfn_template: dict[str, Any], allowed: str, topic: str, slack: str, discover: str, calendars: str
 ) -> None:
-    # Given any options (Slack, discovery and freezes are the stop function's business), Then the
-    # follow-up role may keep the ledger, read the deployments of the allowed groups, send its
-    # failures to the queue and notify the topic (with its key, when the stack creates it); nothing
-    # else.
+    # Given any options (Slack, discovery and freezes, those set after an alarm included, are the
+    # stop function's business), Then the follow-up role may keep the ledger, read the deployments
+    # of the allowed groups, send its failures to the queue and notify the topic (with its key,
+    # when the stack creates it); nothing else.
     statements = role_statements(
         cfn_template,
         function_id=FOLLOW_UP_FUNCTION_ID,
@@ -139,6 +176,7 @@ def test_follow_up_role_keeps_the_ledger_reads_deployments_and_notifies_and_noth
         DiscoverAlarmTargets=discover,
         AlarmNamePrefix="stop-",
         FreezeCalendars=calendars,
+        AlarmFreezeMinutes="10080",
     )
 
     assert statements == [
@@ -214,6 +252,7 @@ def test_discovery_adds_only_the_reads_it_needs(cfn_template: dict[str, Any]) ->
         {"Effect": "Allow", "Action": [LIST_ALARM_TAGS], "Resource": [ALARM_ARN_PREFIX + "stop-*"]},
         READ_ALARMS_IN_ALARM,
         RECORD_STOPS,
+        READ_AND_SET_FREEZES,
         PUBLISH_TO_OWN_TOPIC,
         ENCRYPT_FOR_OWN_TOPIC,
         {"Effect": "Allow", "Action": [LIST_APPLICATIONS], "Resource": ["*"]},
@@ -335,12 +374,13 @@ def test_role_grants_no_wildcard_action_and_no_write_but_stop(
 
     actions = {action for statement in statements for action in statement["Action"]}
     calendar_reads = {GET_CALENDAR_STATE} if calendars else set()
-    reads = {GET, LIST, BATCH_GET, LIST_ALARM_TAGS, DESCRIBE_ALARMS} | slack_reads | calendar_reads
+    reads = {GET, LIST, BATCH_GET, LIST_ALARM_TAGS, DESCRIBE_ALARMS, GET_ITEM} | slack_reads | calendar_reads
     discovery = {BATCH_GET_GROUPS, LIST_APPLICATIONS, LIST_GROUPS}
     own_key = set() if topic else {GENERATE_DATA_KEY, DECRYPT}
     # The only writes: StopDeployment, the on-failure records into the stack's own queue, the
-    # stops put in the ledger and the notifications (with the own topic's key).
-    writes = {STOP, SEND_MESSAGE, PUT_ITEM, PUBLISH} | own_key
+    # stops put in the ledger, the freezes set in it, and the notifications (with the own topic's
+    # key).
+    writes = {STOP, SEND_MESSAGE, PUT_ITEM, UPDATE_ITEM, PUBLISH} | own_key
     assert actions == writes | reads | (discovery if discover == "true" else set())
     assert all("*" not in action for action in actions)
     assert all(statement["Effect"] == "Allow" for statement in statements)
@@ -357,10 +397,19 @@ def test_role_grants_no_wildcard_action_and_no_write_but_stop(
         [[DOCUMENT_ARN_PREFIX + "*"]] if calendars else []
     )
     conditional = [s for s in statements if "Condition" in s]
-    expected_conditional = ([] if topic else [sorted(own_key)]) + ([[DECRYPT]] if slack else [])
+    expected_conditional = (
+        [sorted([GET_ITEM, UPDATE_ITEM])]
+        + ([] if topic else [sorted(own_key)])
+        + ([[DECRYPT]] if slack else [])
+    )
     assert [s["Action"] for s in conditional] == expected_conditional
-    assert all(set(s["Condition"]) == {"StringEquals"} for s in conditional)
-    assert all(set(s["Condition"]["StringEquals"]) == {"kms:ViaService"} for s in conditional)
+    # The ledger's reads and updates only on the freezes item; KMS only through a service.
+    assert [s["Condition"] for s in conditional if s["Action"][0].startswith("dynamodb:")] == [
+        READ_AND_SET_FREEZES["Condition"]
+    ]
+    on_kms = [s for s in conditional if s["Action"][0].startswith("kms:")]
+    assert all(set(s["Condition"]) == {"StringEquals"} for s in on_kms)
+    assert all(set(s["Condition"]["StringEquals"]) == {"kms:ViaService"} for s in on_kms)
     assert [s["Resource"] for s in conditional if GENERATE_DATA_KEY in s["Action"]] == (
         [] if topic else [[f"{NOTIFY_KEY_ID}.Arn"]]
     )
@@ -371,17 +420,18 @@ def test_without_slack_the_role_reads_no_secret_and_decrypts_nothing(
     cfn_template: dict[str, Any], parameters: dict[str, str]
 ) -> None:
     # Given SlackSigningSecretParam empty (the default) and a given notification topic, Then no
-    # Parameter Store, Secrets Manager or KMS permission at all.
+    # Parameter Store, Secrets Manager or KMS permission at all (the only condition left is the one
+    # that keeps the ledger's reads and updates on the freezes item).
     statements = role_statements(
         cfn_template, DiscoverAlarmTargets="true", NotifyTopicArn=NOTIFY_TOPIC_ARN, **parameters
     )
 
     actions = {action for statement in statements for action in statement["Action"]}
     assert not {action for action in actions if action.split(":")[0] in ("ssm", "secretsmanager", "kms")}
-    assert all("Condition" not in statement for statement in statements)
+    assert [s for s in statements if "Condition" in s] == [READ_AND_SET_FREEZES]
     # With the stack's own topic, the only KMS permission is the one for that topic's key.
     own_topic = role_statements(cfn_template, DiscoverAlarmTargets="true", **parameters)
-    assert [s for s in own_topic if "Condition" in s] == [ENCRYPT_FOR_OWN_TOPIC]
+    assert [s for s in own_topic if "Condition" in s] == [READ_AND_SET_FREEZES, ENCRYPT_FOR_OWN_TOPIC]
 
 
 def test_slack_secret_in_parameter_store_is_readable_and_decryptable_through_ssm_only(

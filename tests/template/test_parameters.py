@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from stop_deployment import settings
+from stop_deployment.errors import ConfigurationError
 from stop_deployment.target import Target
 from tests.template.cfn import (
     FREEZE_CALENDARS,
@@ -86,6 +87,10 @@ def test_parameters_offer_the_values_the_settings_accept(sam_template: dict[str,
     assert parameters["FreezeExemptMarker"]["Default"] == "[freeze-exempt]"
     assert parameters["FreezeOnError"]["AllowedValues"] == ["allow", "stop"]
     assert parameters["FreezeOnError"]["Default"] == "allow"
+    # Alarm freezes are off unless asked for, and always end: 7 days at most.
+    freeze_minutes = parameters["AlarmFreezeMinutes"]
+    assert (freeze_minutes["Type"], freeze_minutes["Default"], freeze_minutes["MinValue"]) == ("Number", 0, 0)
+    assert freeze_minutes["MaxValue"] == 7 * 24 * 60
 
 
 def test_settings_accept_every_value_the_parameters_allow(cfn_template: dict[str, Any]) -> None:
@@ -141,7 +146,17 @@ def test_settings_accept_every_value_the_parameters_allow(cfn_template: dict[str
     assert calendars == (("*/prod", ("holiday-freeze",)), ("payments/*", ("pci-window", "holiday-freeze")))
     marker = settings.load(variables(FreezeExemptMarker="#hotfix")).freeze_exempt_marker
     assert marker == "#hotfix"
-    assert settings.load(variables(FreezeAutoRollback="deployment-group")).freeze_auto_rollback is None
+    # deployment-group: the stop leaves the flag out, so the group's own configuration decides.
+    group_decides = settings.load(variables(FreezeAutoRollback="deployment-group")).freeze_auto_rollback
+    assert group_decides == settings.GROUP_DECIDES
+    # Alarm freezes: off by default; the settings take the parameter's whole range and refuse
+    # beyond it, so the two bounds cannot drift apart.
+    assert defaults.alarm_freeze_minutes == 0
+    limits = cfn_template["Parameters"]["AlarmFreezeMinutes"]
+    for minutes in (limits["MinValue"], limits["Default"], 60, limits["MaxValue"]):
+        assert settings.load(variables(AlarmFreezeMinutes=str(minutes))).alarm_freeze_minutes == minutes
+    with pytest.raises(ConfigurationError, match="ALARM_FREEZE_MINUTES"):
+        settings.load(variables(AlarmFreezeMinutes=str(limits["MaxValue"] + 1)))
 
 
 def test_follow_up_reserved_concurrency_is_a_parameter_of_its_own_defaulting_to_2(

@@ -207,6 +207,10 @@ def handle(parse: Parser, event: dict[str, Any], context: "LambdaContext") -> di
             "targets": [str(target) for target in found],
         },
     )
+    if settings.get().alarm_freeze_minutes and counts.get("stop_requested"):
+        from .. import freeze  # after the stops: the freeze costs them nothing
+
+        freeze.freeze_after_alarm(alarm.name, [t for t in found if settings.get().allows(t)])
     retry = [o["deploymentId"] for o in outcomes if o.get("retryable")] + [
         r["target"] for r in reports if r.get("retryable")
     ]

@@ -28,6 +28,8 @@ SCHEMA = {
     "required": ["id", "detail"],
     "properties": {
         "id": {"type": "string"},
+        "account": {"type": "string"},
+        "region": {"type": "string"},
         "detail": {
             "type": "object",
             "required": ["deploymentId", "state"],
@@ -40,6 +42,12 @@ SCHEMA = {
         },
     },
 }
+
+
+def _ours(event: dict[str, Any], context: "LambdaContext") -> bool:
+    """Whether the event comes from this function's account and region (a bus can forward others')."""
+    _, _, _, region, account, *_ = context.invoked_function_arn.split(":") + [""] * 6
+    return str(event.get("account", account)) == account and str(event.get("region", region)) == region
 
 
 def recognise(event: Any) -> bool | None:
@@ -55,6 +63,9 @@ def handle(_: bool, event: dict[str, Any], context: "LambdaContext") -> dict[str
     deployment_id, state = detail["deploymentId"], detail["state"]
     result = {"deploymentId": deployment_id, "state": state}
     if state == "START":
+        if not _ours(event, context):
+            logger.info("START event from another account or region ignored", extra=result)
+            return {**result, "outcome": "other_account"}
         target = Target.parse(f"{detail.get('application', '')}/{detail.get('deploymentGroup', '')}")
         if target is None:
             raise InvalidRequest("a START event must name its application and deploymentGroup")
