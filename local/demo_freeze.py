@@ -19,7 +19,16 @@ CALENDAR = "holiday-freeze"
 
 
 def run(first_number: int, queue: str) -> list[bool]:
-    os.environ.update(FREEZE_CALENDARS=json.dumps({"*/prod": [CALENDAR]}), ALARM_NAME_PREFIX="kill-switch-")
+    settings = {"FREEZE_CALENDARS": json.dumps({"*/prod": [CALENDAR]}), "ALARM_NAME_PREFIX": "kill-switch-"}
+    os.environ.update(settings)
+    try:
+        return _steps(first_number, queue)
+    finally:
+        for name in settings:
+            del os.environ[name]
+
+
+def _steps(first_number: int, queue: str) -> list[bool]:
     print(f"\nFreezes: FREEZE_CALENDARS freezes */prod while the Change Calendar {CALENDAR} is CLOSED;")
     print("alarms named kill-switch-* freeze the groups they guard while in ALARM")
     number = iter(range(first_number, first_number + 4))

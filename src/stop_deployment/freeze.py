@@ -127,14 +127,22 @@ def _first_time(key: str) -> bool:
 
 
 def _alarm_freezes(target: Target) -> list[Freeze]:
+    """The alarms in ALARM that guard `target`. An alarm whose tags cannot be read might guard it: unless
+    another alarm freezes the group, that is a check that could not complete (FREEZE_ON_ERROR)."""
     prefix = settings.get().alarm_name_prefix
     if prefix is None:
         return []
-    return [
-        Freeze("alarm", alarm["name"], f"alarm {alarm['name']} is in ALARM: {alarm['reason']}".rstrip(": "))
-        for alarm in cloudwatch.alarms_in_alarm(prefix)
-        if target in alarm_targets.guarded_by(alarm["name"], alarm["arn"] or None, None)
-    ]
+    found, unreadable = [], []
+    for alarm in cloudwatch.alarms_in_alarm(prefix):
+        tags = cloudwatch.alarm_tags(alarm["arn"]) if alarm["arn"] else {}
+        if tags is None:
+            unreadable.append(alarm["name"])
+        elif target in alarm_targets.guarded_by(alarm["name"], alarm["arn"] or None, tags):
+            reason = f"alarm {alarm['name']} is in ALARM: {alarm['reason']}".rstrip(": ")
+            found.append(Freeze("alarm", alarm["name"], reason))
+    if unreadable and not found:
+        raise FreezeCheckFailed(f"the tags of alarm(s) {', '.join(unreadable)} in ALARM could not be read")
+    return found
 
 
 def _calendar_freezes(target: Target) -> list[Freeze]:

@@ -8,7 +8,7 @@ import pytest
 
 from local import fake_aws, fake_codedeploy
 from local.world import ALARM, load_event, received_notifications, seed_alarm, set_alarm_state, status_of
-from stop_deployment import errors, ledger
+from stop_deployment import cloudwatch, errors, ledger
 from stop_deployment.handler import lambda_handler
 from tests.logs import metric_total
 
@@ -310,3 +310,24 @@ def test_freeze_stops_send_freeze_auto_rollback(
 
     (stop,) = [c for c in fake_codedeploy.calls() if c.operation == "StopDeployment"]
     assert stop.params.get("autoRollbackEnabled", "omitted") == sent
+
+
+@pytest.mark.parametrize(("on_error", "status"), [("allow", "InProgress"), ("stop", "Stopped")])
+def test_an_alarm_in_alarm_whose_tags_cannot_be_read_is_a_check_that_could_not_complete(
+    deployments: Any,
+    loop: str,
+    configure: Any,
+    lambda_context: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    on_error: str,
+    status: str,
+) -> None:
+    configure(ALARM_NAME_PREFIX="kill-switch-", FREEZE_ON_ERROR=on_error)
+    seed_alarm()
+    set_alarm_state("ALARM")
+    monkeypatch.setattr(cloudwatch, "alarm_tags", lambda arn: None)  # as when ListTagsForResource fails
+    deployment_id, start = started(deployments)
+
+    lambda_handler(start, lambda_context)
+
+    assert status_of(deployment_id) == status
