@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.template.cfn import (
+    ACCOUNT_ID,
     ALARM_ARN_PREFIX,
     ALARM_RULE_ID,
     CODEDEPLOY_RULE_ID,
@@ -172,6 +173,7 @@ def test_start_rule_routes_only_deployments_that_start_to_the_stop_function(
     start = load_event("codedeploy-state-change-start.json")
 
     assert pattern == {
+        "account": [ACCOUNT_ID],
         "source": ["aws.codedeploy"],
         "detail-type": ["CodeDeploy Deployment State-change Notification"],
         "detail": {"state": ["START"]},
@@ -183,6 +185,7 @@ def test_start_rule_routes_only_deployments_that_start_to_the_stop_function(
     for state in ("STOP", "SUCCESS", "FAILURE", "READY"):
         assert not pattern_matches(pattern, {**start, "detail": {**start["detail"], "state": state}})
     assert not pattern_matches(pattern, {**start, "source": "com.example.spoof"})
+    assert not pattern_matches(pattern, {**start, "account": "999999999999"})  # forwarded by a bus
     instance_event = {**start, "detail-type": "CodeDeploy Instance State-change Notification"}
     assert not pattern_matches(pattern, instance_event)
     assert not pattern_matches(pattern, STOP_REQUEST_EVENT)
