@@ -15,13 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from moto.core.exceptions import JsonRESTError
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.ssm.exceptions import InvalidDocument, ValidationException
 from moto.ssm.models import SimpleSystemManagerBackend, ssm_backends
 from moto.ssm.responses import SimpleSystemManagerResponse
+
+from local.fake_codedeploy.patches import error_response
 
 CalendarState = Literal["OPEN", "CLOSED"]
 
@@ -151,14 +152,8 @@ def _call_action(orig: Callable[[SimpleSystemManagerResponse], Any]) -> Callable
         fault = _take_fault(operation)
         if fault is None:
             return orig(self)
-        err = JsonRESTError(fault.code, fault.message or f"{fault.code} injected by local.fake_aws")
-        # The response moto's call_action builds for an HTTPException raised by a handler.
-        headers: dict[str, Any] = {**dict(err.get_headers()), "status": fault.http_status}
-        status, out_headers, body = self._transform_response(
-            self.response_headers, (err.description, headers)
-        )
-        out_headers, body = self._enrich_response(out_headers, body)
-        return status, out_headers, body
+        message = fault.message or f"{fault.code} injected by local.fake_aws"
+        return error_response(self, fault.code, message, fault.http_status)
 
     return call_action
 

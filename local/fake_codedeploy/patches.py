@@ -258,17 +258,22 @@ def _call_action(orig: Callable[[CodeDeployResponse], Any]) -> Callable[..., Any
         fault = _take_fault(operation, params)
         if fault is None:
             return orig(self)
-        err = JsonRESTError(fault.code, _fault_message(fault, self))
-        err.code = fault.http_status
-        # The response call_action builds for an HTTPException raised by a handler.
-        headers: dict[str, Any] = {**dict(err.get_headers()), "status": fault.http_status}
-        status, out_headers, body = self._transform_response(
-            self.response_headers, (err.description, headers)
-        )
-        out_headers, body = self._enrich_response(out_headers, body)
-        return status, out_headers, body
+        return error_response(self, fault.code, _fault_message(fault, self), fault.http_status)
 
     return call_action
+
+
+def error_response(response: Any, code: str, message: str, http_status: int) -> Any:
+    """What moto's call_action answers for an HTTPException raised by a handler: an injected fault
+    looks to boto3 exactly like the service's own error (shared with local.fake_aws)."""
+    err = JsonRESTError(code, message)
+    err.code = http_status
+    headers: dict[str, Any] = {**dict(err.get_headers()), "status": http_status}
+    status, out_headers, body = response._transform_response(
+        response.response_headers, (err.description, headers)
+    )
+    out_headers, body = response._enrich_response(out_headers, body)
+    return status, out_headers, body
 
 
 def install() -> None:

@@ -9,6 +9,7 @@ import gc
 from typing import TypeVar
 
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from . import __version__
 
@@ -51,3 +52,10 @@ def long_lived(client: Client) -> Client:
     taken out of the garbage collector's sight, so that building the next client does not rescan it."""
     gc.freeze()
     return client
+
+
+def error_code(exc: Exception) -> str:
+    """AWS's error code of a failed call (ThrottlingException, ...), or the botocore error's name."""
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code"))
+    return type(exc).__name__

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .clients import CONFIG, long_lived
+from .clients import CONFIG, error_code, long_lived
 from .errors import FreezeCheckFailed
 from .observability import logger
 
@@ -33,7 +33,7 @@ def alarm_tags(alarm_arn: str) -> dict[str, str] | None:
     except (ClientError, BotoCoreError) as exc:
         logger.warning(
             "Could not read the alarm's tags",
-            extra={"alarmArn": alarm_arn, "awsErrorCode": _code(exc), "detail": str(exc)},
+            extra={"alarmArn": alarm_arn, "awsErrorCode": error_code(exc), "detail": str(exc)},
         )
         return None
     return {tag["Key"]: tag["Value"] for tag in tags}
@@ -64,11 +64,5 @@ def alarms_in_alarm(prefix: str) -> list[dict[str, str]]:
                     }
                 )
     except (ClientError, BotoCoreError) as exc:
-        raise FreezeCheckFailed(f"CloudWatch could not list the alarms in ALARM ({_code(exc)})") from exc
+        raise FreezeCheckFailed(f"CloudWatch could not list the alarms in ALARM ({error_code(exc)})") from exc
     return found
-
-
-def _code(exc: Exception) -> str:
-    return (
-        str(exc.response.get("Error", {}).get("Code")) if isinstance(exc, ClientError) else type(exc).__name__
-    )

@@ -23,7 +23,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import alarm_targets, cloudwatch, codedeploy, ledger, notices, notify, service, settings
-from .clients import CONFIG, long_lived
+from .clients import CONFIG, error_code, long_lived
 from .errors import FreezeCheckFailed
 from .observability import count, logger
 from .service import ROLLBACK_CREATOR
@@ -160,7 +160,7 @@ def _calendar_freezes(target: Target) -> list[Freeze]:
         state = ssm().get_calendar_state(CalendarNames=names)["State"]
     except (ClientError, BotoCoreError) as exc:
         raise FreezeCheckFailed(
-            f"the Change Calendar(s) {', '.join(names)} could not be read ({_code(exc)})"
+            f"the Change Calendar(s) {', '.join(names)} could not be read ({error_code(exc)})"
         ) from exc
     if state != "CLOSED":
         return []
@@ -203,7 +203,7 @@ def _kept_freezes(target: Target) -> list[Freeze]:
     try:
         kept = ledger.freezes()
     except (ClientError, BotoCoreError) as exc:
-        raise FreezeCheckFailed(f"the freezes in the ledger could not be read ({_code(exc)})") from exc
+        raise FreezeCheckFailed(f"the freezes in the ledger could not be read ({error_code(exc)})") from exc
     now = _iso(datetime.now(UTC))
     return [
         Freeze(
@@ -217,12 +217,6 @@ def _kept_freezes(target: Target) -> list[Freeze]:
 
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _code(exc: Exception) -> str:
-    return (
-        str(exc.response.get("Error", {}).get("Code")) if isinstance(exc, ClientError) else type(exc).__name__
-    )
 
 
 def _check_failed(deployment_id: str, target: Target, exc: FreezeCheckFailed) -> list[Freeze]:

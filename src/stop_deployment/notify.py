@@ -23,6 +23,7 @@ from .clients import (
     AFTERWARDS_CONFIG,
     AFTERWARDS_CONNECT_TIMEOUT_SECONDS,
     AFTERWARDS_READ_TIMEOUT_SECONDS,
+    error_code,
     long_lived,
 )
 from .observability import count, logger
@@ -139,7 +140,7 @@ def _subject(text: str) -> str:
 
 
 def _failed(metric: str, message: str, exc: Exception, notification: Notification) -> None:
-    code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else type(exc).__name__
+    code = error_code(exc)
     logger.error(
         message,
         extra={

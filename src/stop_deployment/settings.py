@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from .errors import ConfigurationError
 from .target import Target
@@ -112,10 +112,23 @@ def load(environ: Mapping[str, str]) -> Settings:
         slack_allowed_users=_slack_ids(environ, "SLACK_ALLOWED_USERS"),
         slack_allowed_channels=_slack_ids(environ, "SLACK_ALLOWED_CHANNELS"),
         slack_allowed_teams=_slack_ids(environ, "SLACK_ALLOWED_TEAMS"),
-        stops_table=_table_name(environ.get("STOPS_TABLE", "")),
-        notify_topic_arn=_topic_arn(environ.get("NOTIFY_TOPIC_ARN", "")),
+        stops_table=_matching(
+            environ.get("STOPS_TABLE", ""), "STOPS_TABLE", r"[A-Za-z0-9_.-]{3,255}", "a DynamoDB table name"
+        ),
+        # Standard topics only: a FIFO topic would need a message group id on every publish.
+        notify_topic_arn=_matching(
+            environ.get("NOTIFY_TOPIC_ARN", ""),
+            "NOTIFY_TOPIC_ARN",
+            r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}",
+            "a standard SNS topic's ARN",
+        ),
         confirm_after_seconds=_seconds(environ, "CONFIRM_AFTER_SECONDS", "300"),
-        alarm_name_prefix=_alarm_name_prefix(environ.get("ALARM_NAME_PREFIX", "")),
+        alarm_name_prefix=_matching(
+            environ.get("ALARM_NAME_PREFIX", ""),
+            "ALARM_NAME_PREFIX",
+            r"[^\x00-\x1f]{1,255}",
+            "the start of alarm names",
+        ),
         freeze_calendars=_freeze_calendars(environ.get("FREEZE_CALENDARS", "")),
         freeze_auto_rollback=_choice(environ, "FREEZE_AUTO_ROLLBACK", _ROLLBACK_CHOICES, "true"),
         freeze_exempt_marker=environ.get("FREEZE_EXEMPT_MARKER", "").strip() or "[freeze-exempt]",
@@ -175,14 +188,28 @@ def _slack_ids(environ: Mapping[str, str], name: str) -> frozenset[str]:
     return ids
 
 
-def _alarm_targets(raw: str) -> tuple[tuple[str, tuple[Target, ...]], ...]:
-    example = '{"checkout-*": ["checkout/prod"]}'
+def _json_object(raw: str, name: str, example: str) -> dict[str, Any]:
+    """A variable holding a JSON object (empty: {}), or an error naming the variable."""
     try:
         mapping = json.loads(raw) if raw.strip() else {}
     except json.JSONDecodeError as exc:
-        raise ConfigurationError(f"ALARM_TARGETS must be a JSON object like {example}: {exc}") from None
+        raise ConfigurationError(f"{name} must be a JSON object like {example}: {exc}") from None
     if not isinstance(mapping, dict):
-        raise ConfigurationError(f"ALARM_TARGETS must be a JSON object like {example}")
+        raise ConfigurationError(f"{name} must be a JSON object like {example}")
+    return mapping
+
+
+def _matching(raw: str, name: str, pattern: str, what: str) -> str | None:
+    """The trimmed value if it fully matches `pattern`; None when empty; else an error naming it."""
+    value = raw.strip()
+    if value and not re.fullmatch(pattern, value):
+        raise ConfigurationError(f"{name} must be {what}; got {value!r}")
+    return value or None
+
+
+def _alarm_targets(raw: str) -> tuple[tuple[str, tuple[Target, ...]], ...]:
+    example = '{"checkout-*": ["checkout/prod"]}'
+    mapping = _json_object(raw, "ALARM_TARGETS", example)
     parsed = []
     for alarm, names in mapping.items():
         read = (
@@ -199,21 +226,6 @@ def _alarm_targets(raw: str) -> tuple[tuple[str, tuple[Target, ...]], ...]:
     return tuple(parsed)
 
 
-def _table_name(raw: str) -> str | None:
-    name = raw.strip()
-    if name and not re.fullmatch(r"[A-Za-z0-9_.-]{3,255}", name):
-        raise ConfigurationError(f"STOPS_TABLE must be a DynamoDB table name; got {name!r}")
-    return name or None
-
-
-def _topic_arn(raw: str) -> str | None:
-    arn = raw.strip()
-    # Standard topics only: a FIFO topic would need a message group id on every publish.
-    if arn and not re.fullmatch(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}", arn):
-        raise ConfigurationError(f"NOTIFY_TOPIC_ARN must be a standard SNS topic's ARN; got {arn!r}")
-    return arn or None
-
-
 def _seconds(environ: Mapping[str, str], name: str, default: str, most: int | None = None) -> int:
     """A whole number of seconds (or minutes, as the name says), 0 or more, at most `most`."""
     raw = environ.get(name, default).strip() or default
@@ -223,21 +235,9 @@ def _seconds(environ: Mapping[str, str], name: str, default: str, most: int | No
     return int(raw)
 
 
-def _alarm_name_prefix(raw: str) -> str | None:
-    prefix = raw.strip()
-    if prefix and not re.fullmatch(r"[^\x00-\x1f]{1,255}", prefix):
-        raise ConfigurationError(f"ALARM_NAME_PREFIX must be the start of alarm names; got {prefix!r}")
-    return prefix or None
-
-
 def _freeze_calendars(raw: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     example = '{"*/prod": ["holiday-freeze"], "payments/*": ["pci-window"]}'
-    try:
-        mapping = json.loads(raw) if raw.strip() else {}
-    except json.JSONDecodeError as exc:
-        raise ConfigurationError(f"FREEZE_CALENDARS must be a JSON object like {example}: {exc}") from None
-    if not isinstance(mapping, dict):
-        raise ConfigurationError(f"FREEZE_CALENDARS must be a JSON object like {example}")
+    mapping = _json_object(raw, "FREEZE_CALENDARS", example)
     parsed = []
     for pattern, names in mapping.items():
         if "/" not in pattern:
