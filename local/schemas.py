@@ -7,28 +7,56 @@ Tests fail when either is stale. pydantic is used here, at build time, never in 
 """
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
 from stop_deployment import __version__
-from stop_deployment.models import StopOptions, StopRequest
-from stop_deployment.results import DeploymentStatus, StopResult
+from stop_deployment.models import FreezeRequest, StopOptions, StopRequest
+from stop_deployment.results import DeploymentStatus, FreezeEntry, FreezeList, StopResult
+from stop_deployment.target import NAME_GLOB
 from stop_deployment.triggers.http import ROUTES
 from stop_deployment.triggers.http.error_responses import API_ERRORS
 from stop_deployment.validation import DEPLOYMENT_ID_PATTERN, EXAMPLE_DEPLOYMENT_ID, SCHEMAS_PATH
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
-REQUEST_MODELS: tuple[type[BaseModel], ...] = (StopRequest, StopOptions)
+REQUEST_MODELS: tuple[type[BaseModel], ...] = (StopRequest, StopOptions, FreezeRequest)
 # (method, path) -> (request body model, whether a body is required, the 200 response's type).
 # The Slack route is left out: Slack signs it, not IAM, and its replies are Slack messages.
 DOCUMENTED_ROUTES: dict[tuple[str, str], tuple[type[BaseModel] | None, bool, Any]] = {
     ("POST", "/stop"): (StopRequest, True, StopResult),
     ("POST", "/deployments/{deploymentId}/stop"): (StopOptions, False, StopResult),
     ("GET", "/deployments/{deploymentId}"): (None, False, DeploymentStatus),
+    ("GET", "/freezes"): (None, False, FreezeList),
+    ("PUT", "/freezes/{application}/{group}"): (FreezeRequest, True, FreezeEntry),
+    ("DELETE", "/freezes/{application}/{group}"): (None, False, FreezeEntry),
 }
 _REF = "#/components/schemas/{model}"
+_NAME_GLOB = {"type": "string", "pattern": f"^{NAME_GLOB.pattern}$"}
+_PATH_PARAMETERS: dict[str, dict[str, Any]] = {
+    "deploymentId": {
+        "in": "path",
+        "name": "deploymentId",
+        "required": True,
+        "schema": {"type": "string", "pattern": DEPLOYMENT_ID_PATTERN, "examples": [EXAMPLE_DEPLOYMENT_ID]},
+    },
+    "application": {
+        "in": "path",
+        "name": "application",
+        "required": True,
+        "description": "A CodeDeploy application name, or a glob with * (e.g. *)",
+        "schema": {**_NAME_GLOB, "examples": ["checkout"]},
+    },
+    "group": {
+        "in": "path",
+        "name": "group",
+        "required": True,
+        "description": "A deployment group name, or a glob with * (e.g. prod*)",
+        "schema": {**_NAME_GLOB, "examples": ["prod"]},
+    },
+}
 _ERROR_BODY = {
     "type": "object",
     "required": ["error", "message"],
@@ -60,19 +88,9 @@ def openapi() -> dict[str, Any]:
                 **_error_responses(),
             },
         }
-        if "{deploymentId}" in route.path:
-            operation["parameters"] = [
-                {
-                    "in": "path",
-                    "name": "deploymentId",
-                    "required": True,
-                    "schema": {
-                        "type": "string",
-                        "pattern": DEPLOYMENT_ID_PATTERN,
-                        "examples": [EXAMPLE_DEPLOYMENT_ID],
-                    },
-                }
-            ]
+        parameters = [_PATH_PARAMETERS[name] for name in re.findall(r"\{(\w+)\}", route.path)]
+        if parameters:
+            operation["parameters"] = parameters
         if body is not None:
             operation["requestBody"] = {
                 "required": body_required,

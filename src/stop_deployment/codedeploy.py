@@ -82,6 +82,10 @@ def get(deployment_id: str) -> DeploymentStatus:
     """Call GetDeployment and keep the fields a person needs to judge the deployment."""
     with _translated("GetDeployment", f"deployment {deployment_id}"):
         info = client().get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+    return _status(info, deployment_id)
+
+
+def _status(info: Any, deployment_id: str) -> DeploymentStatus:
     status: DeploymentStatus = {
         "deploymentId": info.get("deploymentId", deployment_id),
         "status": info.get("status", "Unknown"),
@@ -122,26 +126,27 @@ def list_in_flight(target: Target) -> list[str]:
 
 
 def creators(deployment_ids: list[str]) -> dict[str, str]:
-    """Who created each deployment (codeDeployRollback marks a rollback): BatchGetDeployments calls of
-    at most 25 ids each, in parallel."""
+    """Who created each deployment (codeDeployRollback marks a rollback)."""
+    return {status["deploymentId"]: status.get("creator", "") for status in get_many(deployment_ids)}
+
+
+def get_many(deployment_ids: list[str]) -> list[DeploymentStatus]:
+    """GetDeployment's answer for many deployments: BatchGetDeployments calls of at most 25 ids each,
+    in parallel."""
     chunks = [
         deployment_ids[i : i + _BATCH_GET_DEPLOYMENTS_LIMIT]
         for i in range(0, len(deployment_ids), _BATCH_GET_DEPLOYMENTS_LIMIT)
     ]
     if len(chunks) < 2:  # the usual case, without a thread pool
-        return _creators(chunks[0]) if chunks else {}
+        return _get_batch(chunks[0]) if chunks else []
     with ThreadPoolExecutor(max_workers=MAX_PARALLEL_CALLS) as pool:
-        return {
-            deployment: creator
-            for found in pool.map(_creators, chunks)
-            for deployment, creator in found.items()
-        }
+        return [status for found in pool.map(_get_batch, chunks) for status in found]
 
 
-def _creators(deployment_ids: list[str]) -> dict[str, str]:
+def _get_batch(deployment_ids: list[str]) -> list[DeploymentStatus]:
     with _translated("BatchGetDeployments", f"deployments {', '.join(deployment_ids)}"):
         infos = client().batch_get_deployments(deploymentIds=deployment_ids).get("deploymentsInfo", [])
-    return {info["deploymentId"]: info.get("creator", "") for info in infos if "deploymentId" in info}
+    return [_status(info, info["deploymentId"]) for info in infos if "deploymentId" in info]
 
 
 def applications() -> list[str]:
@@ -151,13 +156,18 @@ def applications() -> list[str]:
         return [name for page in pages for name in page["applications"]]
 
 
+def groups(application: str) -> list[str]:
+    """The names of the application's deployment groups, every page of ListDeploymentGroups."""
+    with _translated("ListDeploymentGroups", f"application {application}"):
+        pages = client().get_paginator("list_deployment_groups").paginate(applicationName=application)
+        return [name for page in pages for name in page["deploymentGroups"]]
+
+
 def groups_by_alarm(application: str) -> dict[str, list[Target]]:
     """Alarm name -> the groups of this application whose alarmConfiguration lists it (every group
     read)."""
     index: dict[str, list[Target]] = {}
-    with _translated("ListDeploymentGroups", f"application {application}"):
-        pages = client().get_paginator("list_deployment_groups").paginate(applicationName=application)
-        names = [name for page in pages for name in page["deploymentGroups"]]
+    names = groups(application)
     for start in range(0, len(names), _BATCH_GET_GROUPS_LIMIT):
         chunk = names[start : start + _BATCH_GET_GROUPS_LIMIT]
         with _translated("BatchGetDeploymentGroups", f"application {application}"):

@@ -71,3 +71,15 @@ class SlackSignatureInvalid(StopDeploymentError):
 
 class FreezeCheckFailed(StopDeploymentError):
     """A freeze source (alarms, a Change Calendar) could not be read; FREEZE_ON_ERROR decides."""
+
+
+class FreezeNotFound(StopDeploymentError):
+    pass
+
+
+class FreezesNotConfigured(StopDeploymentError):
+    """Manual freezes are kept in the ledger table, and there is none (STOPS_TABLE)."""
+
+
+class FreezeStoreUnavailable(StopDeploymentError):
+    """DynamoDB did not take a freeze's change; nothing was changed."""

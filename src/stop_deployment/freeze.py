@@ -1,50 +1,41 @@
-"""Deployment freezes: whether a deployment group is frozen, and stopping what starts in one.
+"""Deployment freezes: what freezes a deployment group now, and the freezes people set and lift.
 
 A group is frozen while
 - an alarm that guards it is in ALARM: alarms named with ALARM_NAME_PREFIX, "guards" as the alarm
   fan-out decides (ALARM_TARGETS, the targets tag, discovery); one DescribeAlarms call;
 - a Change Calendar that FREEZE_CALENDARS names for it is CLOSED; one GetCalendarState call;
-- a freeze kept in the ledger covers it (one GetItem): today, the freeze an alarm leaves behind for
-  ALARM_FREEZE_MINUTES after it stopped deployments (`freeze_after_alarm`).
+- a freeze kept in the ledger covers it (one GetItem): set by a person (HTTP, Slack) or left behind
+  by an alarm for ALARM_FREEZE_MINUTES after it stopped deployments. A kept freeze always ends.
 
-`enforce` runs on CodeDeploy's START event: a deployment that starts in a frozen group is stopped at
-once (way in `freeze`), unless nobody asked for it (EXEMPT_CREATORS: rollbacks, Auto Scaling) or its
-description carries FREEZE_EXEMPT_MARKER (the hotfix path, announced). The allowlist and dry run
-apply as everywhere.
+enforcement.py stops what runs in a frozen group.
 """
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import alarm_targets, cloudwatch, codedeploy, ledger, notices, notify, service, settings
+from . import alarm_targets, cloudwatch, ledger, notices, notify, settings
 from .clients import CONFIG, error_code, long_lived
-from .errors import FreezeCheckFailed
+from .errors import (
+    DeploymentGroupNotAllowed,
+    FreezeCheckFailed,
+    FreezeNotFound,
+    FreezesNotConfigured,
+    FreezeStoreUnavailable,
+)
 from .observability import count, logger
-from .service import ROLLBACK_CREATOR
 from .target import Target
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
-
-# Deployments nobody asked for, which a freeze must let finish: CodeDeploy's rollbacks, and the ones
-# Auto Scaling starts for new instances (stopping one fails the instance's lifecycle hook and costs
-# capacity, likely during an incident), CloudFormation's rollbacks and CodeDeploy's own updates.
-EXEMPT_CREATORS = frozenset(
-    {
-        ROLLBACK_CREATOR,
-        "autoscaling",
-        "autoscalingTermination",
-        "CloudFormationRollback",
-        "CodeDeployAutoUpdate",
-    }
-)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -52,9 +43,27 @@ class Freeze:
     source: str  # alarm, calendar, freeze (kept in the ledger), or error (FREEZE_ON_ERROR=stop)
     name: str  # the alarm's name, the calendars' names, the kept freeze's pattern
     reason: str  # for people
+    target: str  # the group or glob it covers (application/group)
+    until: str | None = None  # kept freezes: when they end, and when and by whom they were set
+    since: str | None = None
+    by: str | None = None
 
     def __str__(self) -> str:
         return f"{self.source} {self.name}"
+
+    @property
+    def explained(self) -> str:
+        """The freeze in a sentence, for notifications and the ledger."""
+        if self.by is None:
+            return self.reason
+        return f"{self.by} froze {self.target} until {self.until}: {self.reason}"
+
+    def covers(self, target: Target) -> bool:
+        return fnmatchcase(str(target), self.target)
+
+    def listed(self) -> dict[str, str]:
+        """The freeze as GET /freezes and Slack show it."""
+        return {key: value for key, value in asdict(self).items() if value is not None}
 
 
 @functools.cache
@@ -65,70 +74,50 @@ def ssm() -> "SSMClient":
 def freezes_on(target: Target) -> list[Freeze]:
     """Every freeze on the group now; raises FreezeCheckFailed when a source could not be read and
     none of the others freezes it (a freeze found elsewhere is enough to act)."""
-    found: list[Freeze] = []
-    failures: list[FreezeCheckFailed] = []
-    for source in (_alarm_freezes, _calendar_freezes, _kept_freezes):
-        try:
-            found += source(target)
-        except FreezeCheckFailed as exc:
-            failures.append(exc)
+    calendars = sorted(
+        {
+            name
+            for pattern, names in settings.get().freeze_calendars
+            if fnmatchcase(str(target), pattern)
+            for name in names
+        }
+    )
+    found, failures = _gather(
+        (
+            functools.partial(_alarm_freezes, target),
+            functools.partial(_calendar_freezes, str(target), tuple(calendars)),
+            _kept_freezes,
+        )
+    )
+    found = [freeze for freeze in found if freeze.covers(target)]
     if failures and not found:
         raise failures[0]
     return found
 
 
-def enforce(deployment_id: str, target: Target) -> dict[str, Any]:
-    """Stop `deployment_id`, which just started in `target`, if the group is frozen; say what happened."""
-    config = settings.get()
-    result: dict[str, Any] = {"deploymentId": deployment_id, "target": str(target)}
-    if not config.freezes_configured or not config.allows(target):
-        return {**result, "outcome": "not_checked"}
-    try:
-        freezes = freezes_on(target)
-    except FreezeCheckFailed as exc:
-        freezes = _check_failed(deployment_id, target, exc)
-    if not freezes:
-        return {**result, "outcome": "not_frozen"}
-    result["freezes"] = [str(f) for f in freezes]
-    deployment = codedeploy.get(deployment_id)
-    actual = Target(deployment["applicationName"], deployment["deploymentGroupName"])
-    if actual != target:  # the event is not CodeDeploy's word: its group decides nothing
-        logger.warning("START event names another group", extra={**result, "actual": str(actual)})
-        return {**result, "outcome": "group_mismatch"}
-    if deployment.get("creator") in EXEMPT_CREATORS:
-        logger.info("Deployment passes the freeze", extra={**result, "creator": deployment.get("creator")})
-        return {**result, "outcome": "exempt_creator"}
-    if config.freeze_exempt_marker in deployment.get("description", ""):
-        logger.warning("Deployment passes the freeze", extra={**result, "outcome": "exempt"})
-        if _first_time(f"freeze-exempt#{deployment_id}"):
-            notice = notices.freeze_exempt(deployment_id, target, freezes, config.freeze_exempt_marker)
-            notify.publish(notice)
-        return {**result, "outcome": "exempt"}
-    caller = service.Caller(
-        "freeze",
-        requester=", ".join(str(f) for f in freezes),
-        details={"freezes": "; ".join(f"{f}: {f.reason}" for f in freezes)},
-        reason="; ".join(f.reason for f in freezes),
-    )
-    stopped = service.stop_deployment(deployment_id, config.freeze_auto_rollback, caller, target)
-    return {**result, "outcome": stopped["outcome"], "status": stopped["status"]}
+def freezes_now(alarms: bool = True) -> tuple[list[Freeze], list[FreezeCheckFailed]]:
+    """Every freeze in force (alarms' only when `alarms`), and the sources that could not be read:
+    one GetCalendarState call per FREEZE_CALENDARS entry, so that each freeze names its calendars."""
+    sources: list[Callable[[], list[Freeze]]] = [_kept_freezes]
+    sources += [functools.partial(_calendar_freezes, p, n) for p, n in settings.get().freeze_calendars]
+    return _gather([_alarm_freezes, *sources] if alarms else sources)
 
 
-def _first_time(key: str) -> bool:
-    """Whether this is the first time `key` is seen (a marker in the ledger, when there is one), so
-    that a repeated START event is announced once; without a ledger, every time."""
-    if settings.get().stops_table is None:
-        return True
-    now = int(datetime.now(UTC).timestamp())
-    try:
-        return ledger.add({"deploymentId": key, "expiresAt": now + ledger.EXPIRES_AFTER_SECONDS})
-    except (ClientError, BotoCoreError):
-        return True  # better announced twice than not at all
+def _gather(sources: Iterable[Callable[[], list[Freeze]]]) -> tuple[list[Freeze], list[FreezeCheckFailed]]:
+    found: list[Freeze] = []
+    failures: list[FreezeCheckFailed] = []
+    for source in sources:
+        try:
+            found += source()
+        except FreezeCheckFailed as exc:
+            failures.append(exc)
+    return found, failures
 
 
-def _alarm_freezes(target: Target) -> list[Freeze]:
-    """The alarms in ALARM that guard `target`. An alarm whose tags cannot be read might guard it: unless
-    another alarm freezes the group, that is a check that could not complete (FREEZE_ON_ERROR)."""
+def _alarm_freezes(target: Target | None = None) -> list[Freeze]:
+    """One freeze per alarm in ALARM and group it guards (`target` only, when given). An alarm whose
+    tags cannot be read might guard any group: unless another alarm freezes one, that is a check that
+    could not complete (FREEZE_ON_ERROR)."""
     prefix = settings.get().alarm_name_prefix
     if prefix is None:
         return []
@@ -137,27 +126,22 @@ def _alarm_freezes(target: Target) -> list[Freeze]:
         tags = cloudwatch.alarm_tags(alarm["arn"]) if alarm["arn"] else {}
         if tags is None:
             unreadable.append(alarm["name"])
-        elif target in alarm_targets.guarded_by(alarm["name"], alarm["arn"] or None, tags):
-            reason = f"alarm {alarm['name']} is in ALARM: {alarm['reason']}".rstrip(": ")
-            found.append(Freeze("alarm", alarm["name"], reason))
+            continue
+        reason = f"alarm {alarm['name']} is in ALARM: {alarm['reason']}".rstrip(": ")
+        for guarded in alarm_targets.guarded_by(alarm["name"], alarm["arn"] or None, tags):
+            if target in (None, guarded):
+                found.append(Freeze("alarm", alarm["name"], reason, str(guarded)))
     if unreadable and not found:
         raise FreezeCheckFailed(f"the tags of alarm(s) {', '.join(unreadable)} in ALARM could not be read")
     return found
 
 
-def _calendar_freezes(target: Target) -> list[Freeze]:
-    names = sorted(
-        {
-            name
-            for pattern, calendars in settings.get().freeze_calendars
-            if fnmatchcase(str(target), pattern)
-            for name in calendars
-        }
-    )
+def _calendar_freezes(target: str, names: tuple[str, ...]) -> list[Freeze]:
+    """A freeze on `target` when one of the Change Calendars `names` is CLOSED (one call for all)."""
     if not names:
         return []
     try:
-        state = ssm().get_calendar_state(CalendarNames=names)["State"]
+        state = ssm().get_calendar_state(CalendarNames=list(names))["State"]
     except (ClientError, BotoCoreError) as exc:
         raise FreezeCheckFailed(
             f"the Change Calendar(s) {', '.join(names)} could not be read ({error_code(exc)})"
@@ -168,7 +152,76 @@ def _calendar_freezes(target: Target) -> list[Freeze]:
     closed = (
         f"Change Calendar {names[0]} is CLOSED" if len(names) == 1 else f"one of {', '.join(names)} is CLOSED"
     )
-    return [Freeze("calendar", ", ".join(names), closed)]
+    return [Freeze("calendar", ", ".join(names), closed, target)]
+
+
+def _kept_freezes() -> list[Freeze]:
+    if settings.get().stops_table is None:
+        return []
+    try:
+        kept = ledger.freezes()
+    except (ClientError, BotoCoreError) as exc:
+        raise FreezeCheckFailed(f"the freezes in the ledger could not be read ({error_code(exc)})") from exc
+    now = iso(datetime.now(UTC))
+    return [
+        _kept(pattern, freeze)
+        for pattern, freeze in sorted(kept.items())
+        if str(freeze.get("from", "")) <= now < str(freeze.get("until", ""))
+    ]
+
+
+def _kept(pattern: str, freeze: ledger.Item) -> Freeze:
+    return Freeze(
+        "freeze",
+        pattern,
+        str(freeze.get("reason", "")),
+        pattern,
+        until=str(freeze.get("until", "")),
+        since=str(freeze.get("from", "")),
+        by=str(freeze.get("by", "someone")),
+    )
+
+
+def set_freeze(pattern: str, until: datetime, reason: str, by: str) -> Freeze:
+    """Freeze `pattern` (application/group, globs allowed) from now until `until`, replacing any freeze
+    kept on the same pattern, and announce it. A group without globs must be one the allowlist admits:
+    a freeze there would stop nothing."""
+    target = Target.parse(pattern)
+    if target is not None and not settings.get().allows(target):
+        raise DeploymentGroupNotAllowed(
+            f"{target} is not in ALLOWED_DEPLOYMENT_GROUPS, so a freeze there would stop nothing"
+        )
+    freeze = {"from": iso(datetime.now(UTC)), "until": iso(until), "reason": reason, "by": by}
+    _write(lambda: ledger.set_freeze(pattern, freeze))
+    kept = _kept(pattern, freeze)
+    logger.info("Freeze set", extra={"target": pattern, "until": kept.until, "by": by})
+    notify.publish(notices.frozen(kept))
+    return kept
+
+
+def lift_freeze(pattern: str, by: str) -> Freeze:
+    """Lift the freeze kept on exactly `pattern` and announce it; FreezeNotFound when there is none."""
+    lifted = _write(lambda: ledger.lift_freeze(pattern))
+    if lifted is None:
+        raise FreezeNotFound(f"No freeze is set on {pattern}")
+    kept = _kept(pattern, lifted)
+    logger.info("Freeze lifted", extra={"target": pattern, "by": by})
+    notify.publish(notices.unfrozen(kept, by))
+    return kept
+
+
+def _write(write: Callable[[], _T]) -> _T:
+    if settings.get().stops_table is None:
+        raise FreezesNotConfigured("Freezes are kept in the ledger table, and STOPS_TABLE is not set")
+    try:
+        return write()
+    except (ClientError, BotoCoreError) as exc:
+        logger.error(
+            "Could not write the freeze", extra={"awsErrorCode": error_code(exc), "detail": str(exc)}
+        )
+        raise FreezeStoreUnavailable(
+            f"The freezes could not be written ({error_code(exc)}); nothing was changed"
+        ) from exc
 
 
 def freeze_after_alarm(alarm_name: str, targets: list[Target]) -> None:
@@ -180,8 +233,8 @@ def freeze_after_alarm(alarm_name: str, targets: list[Target]) -> None:
         return
     now = datetime.now(UTC)
     freeze = {
-        "from": _iso(now),
-        "until": _iso(now + timedelta(minutes=config.alarm_freeze_minutes)),
+        "from": iso(now),
+        "until": iso(now + timedelta(minutes=config.alarm_freeze_minutes)),
         "reason": f"alarm {alarm_name} stopped deployments here",
         "by": f"alarm {alarm_name}",
     }
@@ -197,38 +250,6 @@ def freeze_after_alarm(alarm_name: str, targets: list[Target]) -> None:
         logger.info("Frozen after the alarm", extra={"target": str(target), "until": freeze["until"]})
 
 
-def _kept_freezes(target: Target) -> list[Freeze]:
-    if settings.get().stops_table is None:
-        return []
-    try:
-        kept = ledger.freezes()
-    except (ClientError, BotoCoreError) as exc:
-        raise FreezeCheckFailed(f"the freezes in the ledger could not be read ({error_code(exc)})") from exc
-    now = _iso(datetime.now(UTC))
-    return [
-        Freeze(
-            "freeze", pattern, f"{freeze['by']} froze {pattern} until {freeze['until']}: {freeze['reason']}"
-        )
-        for pattern, freeze in sorted(kept.items())
-        if fnmatchcase(str(target), pattern)
-        and str(freeze.get("from", "")) <= now < str(freeze.get("until", ""))
-    ]
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _check_failed(deployment_id: str, target: Target, exc: FreezeCheckFailed) -> list[Freeze]:
-    """FREEZE_ON_ERROR: `allow` lets the deployment run (logged, counted, announced); `stop` treats
-    the group as frozen."""
-    stop = settings.get().freeze_on_error == "stop"
-    logger.error(
-        "Freeze check failed",
-        extra={"deploymentId": deployment_id, "target": str(target), "problem": str(exc), "stop": stop},
-    )
-    count("FreezeChecksFailed")
-    if stop:
-        return [Freeze("error", "FREEZE_ON_ERROR=stop", f"the freeze check failed: {exc}")]
-    notify.publish(notices.freeze_check_failed(deployment_id, target, str(exc)))
-    return []
+def iso(moment: datetime) -> str:
+    """Whole seconds in UTC: kept freezes are read by people, and compared as text."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

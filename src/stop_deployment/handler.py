@@ -22,7 +22,7 @@ WAYS_IN: tuple[tuple[Callable[[Any], Any], Callable[[Any, Any, "LambdaContext"],
     (http.recognise, http.handle),  # API Gateway REST and HTTP APIs, Function URLs (JSON API and Slack)
     (alarm.recognise, alarm.handle),  # EventBridge alarm state changes, alarm actions, SNS
     (deployment_event.recognise, deployment_event.handle),  # CodeDeploy state changes: freezes, follow-ups
-    (sweep.recognise, sweep.handle),  # the schedule: follow-ups no event brought
+    (sweep.recognise, sweep.handle),  # the schedules: follow-ups no event brought, frozen groups
     (stop_request.recognise, stop_request.handle),  # EventBridge "Stop Deployment Request"
     (direct.recognise, direct.handle),  # anything else: StopDeployment's own request shape
 )

@@ -127,6 +127,25 @@ def set_freeze(pattern: str, freeze: Item) -> None:
             set_freeze(pattern, freeze)
 
 
+def lift_freeze(pattern: str) -> Item | None:
+    """Remove the freeze on exactly `pattern`; returns it, or None when there was none."""
+    try:
+        found = client().update_item(
+            TableName=_table(),
+            Key={"deploymentId": {"S": FREEZES_KEY}},
+            UpdateExpression="REMOVE #freezes.#pattern",
+            ConditionExpression="attribute_exists(#freezes.#pattern)",
+            ExpressionAttributeNames={"#freezes": "freezes", "#pattern": pattern},
+            ReturnValues="UPDATED_OLD",
+        )
+    except ClientError as exc:
+        if _condition_failed(exc):
+            return None
+        raise
+    lifted: Item = _unmarshal(found["Attributes"])["freezes"][pattern]
+    return lifted
+
+
 def unsettled(recorded_before: str) -> list[Item]:
     """Every item not settled yet and recorded before this ISO time (a scan: the table holds two weeks
     of stops, a few hundred items at most, and the sweep runs every few minutes)."""

@@ -6,9 +6,16 @@ them, and the tests check that the validators agree with them. The function neve
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from .validation import DEPLOYMENT_ID_PATTERN, EXAMPLE_DEPLOYMENT_ID, normalize_deployment_id
+from .validation import (
+    DEPLOYMENT_ID_PATTERN,
+    EXAMPLE_DEPLOYMENT_ID,
+    EXAMPLE_UNTIL,
+    FREEZE_UNTIL_PATTERN,
+    MAX_FREEZE_MINUTES,
+    normalize_deployment_id,
+)
 
 DeploymentId = Annotated[
     str,
@@ -46,3 +53,36 @@ class StopOptions(BaseModel):
 
     deploymentId: DeploymentId | None = None
     autoRollbackEnabled: AutoRollbackEnabled = None
+
+
+class FreezeRequest(BaseModel):
+    """Body of PUT /freezes/{application}/{group}: how long the freeze lasts (minutes or until, exactly
+    one, at most 7 days) and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    minutes: Annotated[
+        StrictInt | None,
+        Field(
+            ge=1, le=MAX_FREEZE_MINUTES, description="Freeze for this many minutes from now.", examples=[120]
+        ),
+    ] = None
+    until: Annotated[
+        str | None,
+        Field(
+            pattern=FREEZE_UNTIL_PATTERN,
+            description="Freeze until this time (ISO 8601 with a time zone), in the future and at most "
+            "7 days ahead.",
+            examples=[EXAMPLE_UNTIL],
+        ),
+    ] = None
+    reason: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=200,
+            pattern=r"\S",
+            description="Why the group is frozen; shown to everyone the freeze stops.",
+            examples=["Black Friday"],
+        ),
+    ]

@@ -165,6 +165,51 @@ def freeze_check_failed(deployment_id: str, target: object, problem: str) -> Not
     )
 
 
+def frozen(freeze: Any) -> Notification:
+    """Someone froze a group (or a glob of groups): deployments starting there will be stopped."""
+    return _freeze_notice(
+        freeze,
+        "Frozen",
+        subject=f"stop-deployment: {freeze.target} frozen until {freeze.until}",
+        title=f":snowflake: {freeze.target} frozen until {freeze.until}",
+        description=(
+            f"{freeze.explained}\n"
+            "Deployments that start there are stopped, and the sweep stops those in flight, unless "
+            "their description carries the freeze exemption marker."
+        ),
+    )
+
+
+def unfrozen(freeze: Any, by: str) -> Notification:
+    """Someone lifted a freeze set on a group (or a glob)."""
+    return _freeze_notice(
+        freeze,
+        "Unfrozen",
+        subject=f"stop-deployment: freeze on {freeze.target} lifted",
+        title=f":sunny: Freeze on {freeze.target} lifted",
+        description=(
+            f"{by} lifted the freeze {freeze.by} set on {freeze.target} (until {freeze.until}). Alarms in "
+            "ALARM and closed Change Calendars still freeze the groups they cover."
+        ),
+    )
+
+
+def _freeze_notice(
+    freeze: Any, event_type: str, *, subject: str, title: str, description: str
+) -> Notification:
+    return Notification(
+        subject=subject,
+        title=title,
+        description=description,
+        event_type=event_type,
+        thread_id=f"freeze#{freeze.target}",
+        outcomes=(event_type.lower(),),
+        trigger="freeze",
+        applications=(freeze.target.split("/")[0],),
+        groups=(freeze.target,),
+    )
+
+
 def _follow_up(
     item: Mapping[str, Any],
     outcome: str,

@@ -76,3 +76,21 @@ class TargetReport(TypedDict):
     error: NotRequired[str]
     message: NotRequired[str]
     retryable: NotRequired[bool]
+
+
+class FreezeEntry(TypedDict):
+    """A freeze in force: what set it (source: freeze, alarm or calendar), the group or glob it covers,
+    why, and, for a freeze set by a person or left by an alarm, when it started and ends and who set it."""
+
+    source: str
+    name: str
+    reason: str
+    target: str
+    until: NotRequired[str]
+    since: NotRequired[str]
+    by: NotRequired[str]
+
+
+class FreezeList(TypedDict):
+    freezes: list[FreezeEntry]
+    problems: list[str]  # the sources that could not be read: the list may be incomplete

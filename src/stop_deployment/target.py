@@ -6,6 +6,8 @@ from dataclasses import dataclass
 # CodeDeploy names: 1-100 characters of [A-Za-z0-9+=,.@_-].
 _NAME = r"[A-Za-z0-9+=,.@_-]{1,100}"
 _TARGET = re.compile(rf"({_NAME})/({_NAME})")
+# A freeze may cover many groups: `*` matches any run of name characters, e.g. */prod or pay*/*.
+NAME_GLOB = re.compile(r"[A-Za-z0-9+=,.@_*-]{1,100}")
 
 
 @dataclass(frozen=True, order=True)

@@ -10,25 +10,37 @@ of every way in.
 import functools
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import fastjsonschema
 
 from .errors import InvalidRequest
+from .target import NAME_GLOB
 
-FIELDS = ("deploymentId", "autoRollbackEnabled")
 EXAMPLE_DEPLOYMENT_ID = "d-LGUMS25CC"
 EXAMPLE_REQUEST = f'{{"deploymentId": "{EXAMPLE_DEPLOYMENT_ID}", "autoRollbackEnabled": true}}'
 # Accepted as typed: surrounding whitespace and a lower-case suffix are normalised afterwards.
 DEPLOYMENT_ID_PATTERN = r"^[ \t\r\n]*d-[A-Za-z0-9]{9}[ \t\r\n]*$"
 _DEPLOYMENT_ID = re.compile(DEPLOYMENT_ID_PATTERN)
 SCHEMAS_PATH = Path(__file__).with_name("request.schemas.json")
+MAX_FREEZE_MINUTES = 7 * 24 * 60  # a freeze always ends, within a week
+# RFC 3339 with a time zone: a freeze's end must not depend on the caller's clock settings.
+FREEZE_UNTIL_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
+EXAMPLE_UNTIL = "2026-12-24T18:00:00Z"
 
 _FIELD_RULES = {
     "deploymentId": f"deploymentId must be d- followed by 9 letters or digits, e.g. {EXAMPLE_DEPLOYMENT_ID}",
     "autoRollbackEnabled": "autoRollbackEnabled must be true or false (a JSON boolean; strings and numbers "
     "are refused because this flag decides whether CodeDeploy rolls back)",
+    "minutes": f"minutes must be a whole number from 1 to {MAX_FREEZE_MINUTES} (7 days)",
+    "until": f"until must be a time with its time zone, e.g. {EXAMPLE_UNTIL}, in the future and at most "
+    "7 days ahead",
+    "reason": "reason must be text of 1 to 200 characters: why the group is frozen",
+    "application": "application must be a CodeDeploy application name (letters, digits, +=,.@_-) or a "
+    "glob with *",
+    "group": "group must be a CodeDeploy deployment group name (letters, digits, +=,.@_-) or a glob with *",
 }
 
 
@@ -49,12 +61,15 @@ def parse_deployment_id(raw: str) -> str:
     return normalize_deployment_id(raw)
 
 
-def invalid_field(field: str, problem: str = "invalid") -> InvalidRequest:
+def invalid_field(field: str, problem: str = "invalid", model: str = "StopRequest") -> InvalidRequest:
     """The one wording of a field error, whichever validator found it."""
     if problem == "missing":
         return InvalidRequest(f"{field} is required")
     if problem == "unknown" or field not in _FIELD_RULES:
-        return InvalidRequest(f"unknown field {field!r}; the fields are {' and '.join(FIELDS)}")
+        fields = list(_request_schemas()[model]["properties"])
+        return InvalidRequest(
+            f"unknown field {field!r}; the fields are {', '.join(fields[:-1])} and {fields[-1]}"
+        )
     return InvalidRequest(_FIELD_RULES[field])
 
 
@@ -72,6 +87,33 @@ def parse_stop_options(payload: object) -> tuple[str | None, bool | None]:
     return (None if deployment_id is None else normalize_deployment_id(deployment_id)), rollback
 
 
+def parse_freeze_target(application: str, group: str) -> str:
+    """`application/group` for a freeze, `*` allowed in either; InvalidRequest naming the part."""
+    for field, name in (("application", application), ("group", group)):
+        if not NAME_GLOB.fullmatch(name):
+            raise invalid_field(field)
+    return f"{application}/{group}"
+
+
+def parse_freeze_request(payload: object, now: datetime) -> tuple[datetime, str]:
+    """Validate the body of PUT /freezes/{application}/{group}; returns (its end, its reason).
+    Exactly one of minutes and until says when it ends: after `now`, at most 7 days ahead."""
+    request = _validated("FreezeRequest", payload, "the request body", '{"minutes": 120, "reason": "launch"}')
+    minutes, until = request.get("minutes"), request.get("until")
+    if (minutes is None) == (until is None):
+        raise InvalidRequest("give either minutes or until (not both): when the freeze ends")
+    if minutes is not None:
+        end = now + timedelta(minutes=minutes)
+    else:
+        try:
+            end = datetime.fromisoformat(str(until))
+        except ValueError:  # matches the pattern, but is no date (month 13, hour 25)
+            raise invalid_field("until") from None
+        if not now < end <= now + timedelta(minutes=MAX_FREEZE_MINUTES):
+            raise invalid_field("until")
+    return end.astimezone(UTC), request["reason"].strip()
+
+
 def check(what: str, schema: dict[str, Any], data: Any) -> None:
     """Validate an event's shape against a JSON Schema."""
     try:
@@ -80,13 +122,14 @@ def check(what: str, schema: dict[str, Any], data: Any) -> None:
         raise InvalidRequest(f"not a valid {what}: {exc.message.replace('data', 'event', 1)}") from None
 
 
-def _validated(model: str, payload: object, what: str) -> dict[str, Any]:
+def _validated(model: str, payload: object, what: str, example: str = EXAMPLE_REQUEST) -> dict[str, Any]:
     if not isinstance(payload, dict):
-        raise InvalidRequest(f"{what} must be a JSON object like {EXAMPLE_REQUEST}")
+        raise InvalidRequest(f"{what} must be a JSON object like {example}")
+    schema = _request_schemas()[model]
     try:
-        _compiled(model, _request_schemas()[model])(payload)
+        _compiled(model, schema)(payload)
     except fastjsonschema.JsonSchemaValueException as exc:
-        raise _field_error(exc, payload) from None
+        raise _field_error(exc, payload, model, schema) from None
     return payload
 
 
@@ -106,11 +149,16 @@ def _compiled(name: str, schema: dict[str, Any]) -> Any:
     return _validators[name]
 
 
-def _field_error(exc: fastjsonschema.JsonSchemaValueException, payload: dict[str, Any]) -> InvalidRequest:
+def _field_error(
+    exc: fastjsonschema.JsonSchemaValueException, payload: dict[str, Any], model: str, schema: dict[str, Any]
+) -> InvalidRequest:
     if exc.rule == "required":
-        missing = next(field for field in FIELDS if field not in payload)
+        missing = next(field for field in schema["required"] if field not in payload)
         return invalid_field(missing, "missing")
     if exc.rule == "additionalProperties":
-        unknown = sorted(str(key) for key in payload if key not in FIELDS)
-        return invalid_field(unknown[0], "unknown")
-    return invalid_field(str(exc.path[1]) if len(exc.path) > 1 else "deploymentId")
+        unknown = sorted(str(key) for key in payload if key not in schema["properties"])
+        return invalid_field(unknown[0], "unknown", model)
+    field = (
+        str(exc.path[1]) if len(exc.path) > 1 else next(iter(schema.get("required", schema["properties"])))
+    )
+    return invalid_field(field, model=model)

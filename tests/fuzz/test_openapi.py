@@ -33,8 +33,9 @@ schema.app = app
 
 
 @pytest.fixture
-def api(seeded: Any) -> Any:
-    """checkout/prod with d-LGUMS25CC in flight (the document's example) and d-C0MPLETED done."""
+def api(seeded: Any, loop: str) -> Any:
+    """checkout/prod with d-LGUMS25CC in flight (the document's example) and d-C0MPLETED done; the
+    ledger table, which keeps the freezes."""
     return seeded
 
 

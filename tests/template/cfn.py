@@ -28,8 +28,8 @@ PSEUDO_PARAMETERS = {
 }
 
 # Logical IDs, in the template and in what the SAM transform makes of it. The stop function takes
-# every way in, and the deployments that start (freezes); the follow-up function takes how
-# deployments end and the sweep.
+# every way in, the deployments that start and the freeze sweep (freezes); the follow-up function
+# takes how deployments end and the follow-ups' sweep.
 FUNCTION_ID = "StopDeploymentFunction"
 FOLLOW_UP_FUNCTION_ID = "FollowUpFunction"
 FUNCTION_IDS = (FUNCTION_ID, FOLLOW_UP_FUNCTION_ID)
@@ -41,6 +41,7 @@ ACCESS_LOG_GROUP_ID = "StopDeploymentApiAccessLogGroup"
 ALARM_RULE_ID = f"{FUNCTION_ID}AlarmStateChange"
 REQUEST_RULE_ID = f"{FUNCTION_ID}StopDeploymentRequest"
 START_RULE_ID = f"{FUNCTION_ID}CodeDeployStart"
+FREEZE_SWEEP_RULE_ID = f"{FUNCTION_ID}SweepFrozenGroups"
 CODEDEPLOY_RULE_ID = f"{FOLLOW_UP_FUNCTION_ID}CodeDeployStateChange"
 SWEEP_RULE_ID = f"{FOLLOW_UP_FUNCTION_ID}SweepUnconfirmedStops"
 TABLE_ID = "StopsTable"
@@ -59,6 +60,19 @@ SLACK_SECRET_ARN = (
     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:stop-deployment/slack-signing-secret-AbCdEf"
 )
 SLACK_ROUTE = ("POST", "/slack/commands")
+# The IAM-authorised routes: stops and reads of deployments, and the manual freezes.
+STOP_ROUTES = (
+    ("POST", "/stop"),
+    ("POST", "/deployments/{deploymentId}/stop"),
+    ("GET", "/deployments/{deploymentId}"),
+)
+FREEZE_ROUTES = (
+    ("PUT", "/freezes/{application}/{group}"),
+    ("DELETE", "/freezes/{application}/{group}"),
+    ("GET", "/freezes"),
+)
+# What the freeze sweep's schedule sends the stop function (it recognises exactly this shape).
+FREEZE_SWEEP_INPUT = {"sweep": "freezes"}
 NOTIFY_TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:release-notifications"
 FREEZE_CALENDARS = '{"*/prod":["holiday-freeze"],"payments/*":["pci-window","holiday-freeze"]}'
 

@@ -2,10 +2,12 @@
 subscription, who may invoke.
 
 The follow-ups' rule and schedule, which invoke the follow-up function, have their own module
-(test_follow_up_triggers.py); the Lambda permissions of both functions and the rules' shared
-delivery settings are checked here for every rule.
+(test_follow_up_triggers.py), and so does the freeze sweep's schedule (test_freezes.py); the Lambda
+permissions of both functions and the rules' shared delivery settings are checked here for every
+rule.
 """
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +19,8 @@ from tests.template.cfn import (
     ALARM_RULE_ID,
     CODEDEPLOY_RULE_ID,
     FOLLOW_UP_FUNCTION_ID,
+    FREEZE_SWEEP_INPUT,
+    FREEZE_SWEEP_RULE_ID,
     FUNCTION_ID,
     PSEUDO_PARAMETERS,
     QUEUE_ID,
@@ -31,12 +35,13 @@ from tests.template.cfn import (
 
 ALARM_PRINCIPAL = "lambda.alarms.cloudwatch.amazonaws.com"
 EVENTS_PRINCIPAL = "events.amazonaws.com"
-# The function each rule invokes: the stops' rules (freezes' included) the stop function, the
-# follow-ups' the other.
+# The function each rule invokes: the stops' rules (freezes' included: START and the freeze sweep)
+# the stop function, the follow-ups' the other.
 RULE_TARGETS = {
     ALARM_RULE_ID: FUNCTION_ID,
     REQUEST_RULE_ID: FUNCTION_ID,
     START_RULE_ID: FUNCTION_ID,
+    FREEZE_SWEEP_RULE_ID: FUNCTION_ID,
     CODEDEPLOY_RULE_ID: FOLLOW_UP_FUNCTION_ID,
     SWEEP_RULE_ID: FOLLOW_UP_FUNCTION_ID,
 }
@@ -77,11 +82,11 @@ STOP_REQUEST_EVENT = {
 @pytest.mark.parametrize(
     ("parameters", "stop_principals"),
     [
-        ({}, ["apigateway.amazonaws.com"] * 4 + [EVENTS_PRINCIPAL] * 3 + [ALARM_PRINCIPAL]),
+        ({}, ["apigateway.amazonaws.com"] * 7 + [EVENTS_PRINCIPAL] * 4 + [ALARM_PRINCIPAL]),
         (
             {"AlarmTopicArn": TOPIC_ARN},
-            ["apigateway.amazonaws.com"] * 4
-            + [EVENTS_PRINCIPAL] * 3
+            ["apigateway.amazonaws.com"] * 7
+            + [EVENTS_PRINCIPAL] * 4
             + [ALARM_PRINCIPAL, "sns.amazonaws.com"],
         ),
     ],
@@ -90,8 +95,8 @@ def test_only_the_intended_services_may_invoke_each_function(
     cfn_template: dict[str, Any], parameters: dict[str, str], stop_principals: list[str]
 ) -> None:
     # Given the Lambda permissions, Then the stop function is invoked by the API, the stops' rules
-    # (alarms, stop requests, deployments that start), alarms (and the alarm topic), and the
-    # follow-up function by the follow-ups' two rules only.
+    # (alarms, stop requests, deployments that start, the freeze sweep), alarms (and the alarm
+    # topic), and the follow-up function by the follow-ups' two rules only.
     permissions = resources_of_type(cfn_template, "AWS::Lambda::Permission", **parameters).values()
 
     principals: dict[str, list[str]] = {}
@@ -106,7 +111,10 @@ def test_only_the_intended_services_may_invoke_each_function(
         FOLLOW_UP_FUNCTION_ID: [EVENTS_PRINCIPAL] * 2,
     }
     assert {function: sorted(found) for function, found in rules.items()} == {
-        FUNCTION_ID: sorted([f"{ALARM_RULE_ID}.Arn", f"{REQUEST_RULE_ID}.Arn", f"{START_RULE_ID}.Arn"]),
+        FUNCTION_ID: sorted(
+            f"{rule_id}.Arn"
+            for rule_id in (ALARM_RULE_ID, REQUEST_RULE_ID, START_RULE_ID, FREEZE_SWEEP_RULE_ID)
+        ),
         FOLLOW_UP_FUNCTION_ID: sorted([f"{CODEDEPLOY_RULE_ID}.Arn", f"{SWEEP_RULE_ID}.Arn"]),
     }
     assert {p["Action"] for p in permissions} == {"lambda:InvokeFunction"}
@@ -202,7 +210,12 @@ def test_every_rule_uses_the_default_bus_bounded_retries_and_the_failed_queue(
         assert rule.get("State", "ENABLED") == "ENABLED"
         [target] = rule["Targets"]
         assert target["Arn"] == f"{RULE_TARGETS[rule_id]}.Arn"
-        assert not {"Input", "InputPath", "InputTransformer"} & set(target)  # the event as it is
+        # The event as it is, but for the freeze sweep's own input (test_freezes.py).
+        if rule_id == FREEZE_SWEEP_RULE_ID:
+            assert json.loads(target["Input"]) == FREEZE_SWEEP_INPUT
+            assert not {"InputPath", "InputTransformer"} & set(target)
+        else:
+            assert not {"Input", "InputPath", "InputTransformer"} & set(target)
         assert target["RetryPolicy"] == {"MaximumRetryAttempts": 4, "MaximumEventAgeInSeconds": 600}
         assert target["DeadLetterConfig"] == {"Arn": f"{QUEUE_ID}.Arn"}
 

@@ -2,7 +2,8 @@
 
 They have a function of their own so that they never take the stop function's reserved concurrency.
 Only START (a deployment that starts, for freezes) goes to the stop function instead, through a rule
-of its own (test_alarm_routing.py). The rules' delivery (default bus, retries, dead letters) and who
+of its own (test_alarm_routing.py), and so does the freeze sweep's schedule, which stops deployments
+(test_freezes.py). The rules' delivery (default bus, retries, dead letters) and who
 may invoke are checked with the other rules in test_alarm_routing.py, the queue policy in
 test_operations.py.
 """
@@ -17,6 +18,7 @@ from tests.template.cfn import (
     ALARM_RULE_ID,
     CODEDEPLOY_RULE_ID,
     FOLLOW_UP_FUNCTION_ID,
+    FREEZE_SWEEP_INPUT,
     FUNCTION_ID,
     REQUEST_RULE_ID,
     START_RULE_ID,
@@ -55,7 +57,9 @@ def test_codedeploy_events_and_the_sweep_invoke_the_follow_up_function_not_the_s
         "Schedule",
     }
     assert not {"CodeDeployStateChange", "SweepUnconfirmedStops"} & set(events[FUNCTION_ID])
-    assert "Schedule" not in {event["Type"] for event in events[FUNCTION_ID].values()}
+    # The stop function's only schedule is the freeze sweep's (it stops deployments), never this one.
+    schedules = {name for name, event in events[FUNCTION_ID].items() if event["Type"] == "Schedule"}
+    assert schedules == {"SweepFrozenGroups"}
     # The stop function's only CodeDeploy event is START, for freezes.
     from_codedeploy = {
         name
@@ -115,7 +119,9 @@ def test_sweep_runs_every_five_minutes_and_passes_the_scheduled_event_as_it_is(
     [target] = rule["Targets"]
     # No Input: the function recognises EventBridge's own "Scheduled Event".
     assert not {"Input", "InputPath", "InputTransformer"} & set(target)
-    assert sweep.recognise(load_event("scheduled-sweep.json")) is True
+    assert sweep.recognise(load_event("scheduled-sweep.json")) == "follow-ups"
+    # And the freeze sweep's input (the stop function's schedule) is not taken for this sweep.
+    assert sweep.recognise(FREEZE_SWEEP_INPUT) == "freezes"
 
 
 @pytest.mark.parametrize("name", [*CODEDEPLOY_EVENTS, START_EVENT])

@@ -1,8 +1,10 @@
 """The two roles' permissions, statement by statement, for the parameter values that change them.
 
 The stop function's role may stop, read deployments and alarms (and, with calendar freezes, Change
-Calendar states), record stops, and read and update the one ledger item that holds the set freezes;
-the follow-up function's role may read deployments and keep the ledger, and stop nothing.
+Calendar states), list applications and their groups (to expand globs in the freeze sweep and
+discovery), record stops, and read and update the one ledger item that holds the set freezes; the
+follow-up function's role may read deployments and keep the ledger, and stop nothing. What freezes
+need of the stop role, call by call, is in test_freezes.py.
 """
 
 import re
@@ -76,6 +78,14 @@ ENCRYPT_FOR_OWN_TOPIC = {
     "Resource": [f"{NOTIFY_KEY_ID}.Arn"],
     "Condition": {"StringEquals": {"kms:ViaService": "sns.eu-west-1.amazonaws.com"}},
 }
+# Globs (e.g. */prod) expanded into groups, by the freeze sweep and discovery: every application of
+# the account and region (ListApplications has no resource type).
+LIST_APPLICATIONS_ANYWHERE = {"Effect": "Allow", "Action": [LIST_APPLICATIONS], "Resource": ["*"]}
+LIST_GROUPS_OF_APPLICATIONS = {
+    "Effect": "Allow",
+    "Action": [LIST_GROUPS],
+    "Resource": [APPLICATION_ARN_PREFIX + "*"],
+}
 # Freezes: the alarms in ALARM (on "*": composite alarms are listed only so), and the state of
 # this account's Change Calendars (SSM documents), only when FreezeCalendars names any.
 READ_ALARMS_IN_ALARM = {"Effect": "Allow", "Action": [DESCRIBE_ALARMS], "Resource": ["*"]}
@@ -91,10 +101,12 @@ def test_role_allows_stop_anywhere_and_reads_only_in_the_default_allowed_groups(
 ) -> None:
     # Given the default parameters (AllowedDeploymentGroups "*", AlarmNamePrefix "kill-switch-",
     # no discovery, no NotifyTopicArn, no FreezeCalendars), Then the deployment reads cover every
-    # group here, the alarm tags only the alarms named with the prefix, the alarms in ALARM are
-    # listed (alarm freezes are always on: the prefix cannot be empty), and the function records
-    # stops, reads and sets freezes in their one ledger item, and notifies the topic the stack
-    # creates; no Change Calendar is read. SAM adds the first statement for the on-failure queue.
+    # group here, applications and their groups may be listed (the freeze sweep expands globs
+    # whatever the options), the alarm tags only the alarms named with the prefix, the alarms in
+    # ALARM are listed (alarm freezes are always on: the prefix cannot be empty), and the function
+    # records stops, reads and sets freezes in their one ledger item, and notifies the topic the
+    # stack creates; no Change Calendar is read. SAM adds the first statement for the on-failure
+    # queue.
     assert role_statements(cfn_template) == [
         SEND_FAILURES,
         {"Effect": "Allow", "Action": [STOP], "Resource": ["*"]},
@@ -103,6 +115,8 @@ def test_role_allows_stop_anywhere_and_reads_only_in_the_default_allowed_groups(
             "Action": sorted([GET, LIST, BATCH_GET]),
             "Resource": [GROUP_ARN_PREFIX + "*"],
         },
+        LIST_APPLICATIONS_ANYWHERE,
+        LIST_GROUPS_OF_APPLICATIONS,
         {"Effect": "Allow", "Action": [LIST_ALARM_TAGS], "Resource": [ALARM_ARN_PREFIX + "kill-switch-*"]},
         READ_ALARMS_IN_ALARM,
         RECORD_STOPS,
@@ -231,9 +245,10 @@ def test_with_a_given_topic_the_role_publishes_only_there_and_gets_no_key_for_it
     assert statements == expected
 
 
-def test_discovery_adds_only_the_reads_it_needs(cfn_template: dict[str, Any]) -> None:
+def test_discovery_adds_only_the_group_configuration_read(cfn_template: dict[str, Any]) -> None:
     # Given DiscoverAlarmTargets true (and two allowed globs, a custom prefix), Then the groups'
-    # configurations are readable in the allowed groups only, and the lists are added.
+    # configurations are readable in the allowed groups only; the lists discovery walks are there
+    # anyway (the freeze sweep's).
     statements = role_statements(
         cfn_template,
         DiscoverAlarmTargets="true",
@@ -249,24 +264,30 @@ def test_discovery_adds_only_the_reads_it_needs(cfn_template: dict[str, Any]) ->
             "Action": sorted([GET, LIST, BATCH_GET, BATCH_GET_GROUPS]),
             "Resource": [GROUP_ARN_PREFIX + "checkout/prod", GROUP_ARN_PREFIX + "*/staging"],
         },
+        LIST_APPLICATIONS_ANYWHERE,
+        LIST_GROUPS_OF_APPLICATIONS,
         {"Effect": "Allow", "Action": [LIST_ALARM_TAGS], "Resource": [ALARM_ARN_PREFIX + "stop-*"]},
         READ_ALARMS_IN_ALARM,
         RECORD_STOPS,
         READ_AND_SET_FREEZES,
         PUBLISH_TO_OWN_TOPIC,
         ENCRYPT_FOR_OWN_TOPIC,
-        {"Effect": "Allow", "Action": [LIST_APPLICATIONS], "Resource": ["*"]},
-        {"Effect": "Allow", "Action": [LIST_GROUPS], "Resource": [APPLICATION_ARN_PREFIX + "*"]},
     ]
 
 
-def test_without_discovery_the_role_cannot_list_applications_or_groups(cfn_template: dict[str, Any]) -> None:
+def test_without_discovery_the_role_reads_no_group_configuration_but_still_lists_for_the_sweep(
+    cfn_template: dict[str, Any],
+) -> None:
     for discover in ("false", None):
         parameters = {"DiscoverAlarmTargets": discover} if discover else {}
         statements = role_statements(cfn_template, **parameters)
 
         actions = {action for statement in statements for action in statement["Action"]}
-        assert not actions & {BATCH_GET_GROUPS, LIST_APPLICATIONS, LIST_GROUPS}
+        assert BATCH_GET_GROUPS not in actions
+        assert [s for s in statements if {LIST_APPLICATIONS, LIST_GROUPS} & set(s["Action"])] == [
+            LIST_APPLICATIONS_ANYWHERE,
+            LIST_GROUPS_OF_APPLICATIONS,
+        ]
 
 
 @pytest.mark.parametrize("prefix", ["kill-switch-", "stop-"])
@@ -374,8 +395,12 @@ def test_role_grants_no_wildcard_action_and_no_write_but_stop(
 
     actions = {action for statement in statements for action in statement["Action"]}
     calendar_reads = {GET_CALENDAR_STATE} if calendars else set()
-    reads = {GET, LIST, BATCH_GET, LIST_ALARM_TAGS, DESCRIBE_ALARMS, GET_ITEM} | slack_reads | calendar_reads
-    discovery = {BATCH_GET_GROUPS, LIST_APPLICATIONS, LIST_GROUPS}
+    reads = (
+        {GET, LIST, BATCH_GET, LIST_APPLICATIONS, LIST_GROUPS, LIST_ALARM_TAGS, DESCRIBE_ALARMS, GET_ITEM}
+        | slack_reads
+        | calendar_reads
+    )
+    discovery = {BATCH_GET_GROUPS}
     own_key = set() if topic else {GENERATE_DATA_KEY, DECRYPT}
     # The only writes: StopDeployment, the on-failure records into the stack's own queue, the
     # stops put in the ledger, the freezes set in it, and the notifications (with the own topic's
@@ -387,12 +412,13 @@ def test_role_grants_no_wildcard_action_and_no_write_but_stop(
     assert [s["Resource"] for s in statements if s["Action"] == [SEND_MESSAGE]] == [[f"{QUEUE_ID}.Arn"]]
     assert [s["Resource"] for s in statements if PUT_ITEM in s["Action"]] == [[f"{TABLE_ID}.Arn"]]
     assert [s["Resource"] for s in statements if PUBLISH in s["Action"]] == [[topic or NOTIFY_TOPIC_ID]]
-    # Only actions without a resource type are granted on "*", and DescribeAlarms (which lists
-    # composite alarms only when granted on "*"); KMS only through the service that holds the
-    # Slack signing secret, or through SNS on the stack's own key.
+    # Only actions without a resource type are granted on "*" (StopDeployment, ListApplications),
+    # and DescribeAlarms (which lists composite alarms only when granted on "*"); KMS only through
+    # the service that holds the Slack signing secret, or through SNS on the stack's own key.
     on_anything = [s["Action"] for s in statements if "*" in s["Resource"] and "Condition" not in s]
-    expected_on_anything = [[STOP], [DESCRIBE_ALARMS]] + ([[LIST_APPLICATIONS]] if discover == "true" else [])
-    assert on_anything == expected_on_anything
+    assert on_anything == [[STOP], [LIST_APPLICATIONS], [DESCRIBE_ALARMS]]
+    list_groups = [s["Resource"] for s in statements if LIST_GROUPS in s["Action"]]
+    assert list_groups == [[APPLICATION_ARN_PREFIX + "*"]]
     assert [s["Resource"] for s in statements if GET_CALENDAR_STATE in s["Action"]] == (
         [[DOCUMENT_ARN_PREFIX + "*"]] if calendars else []
     )

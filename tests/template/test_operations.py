@@ -12,6 +12,7 @@ from tests.template.cfn import (
     CODEDEPLOY_RULE_ID,
     FOLLOW_UP_FUNCTION_ID,
     FOLLOW_UP_LOG_GROUP_ID,
+    FREEZE_SWEEP_RULE_ID,
     FUNCTION_ID,
     FUNCTION_IDS,
     FUNCTION_LOG_GROUP_ID,
@@ -74,6 +75,7 @@ def test_failed_queue_accepts_dead_letters_only_from_the_stacks_rules(cfn_templa
                         f"{ALARM_RULE_ID}.Arn",
                         f"{REQUEST_RULE_ID}.Arn",
                         f"{START_RULE_ID}.Arn",
+                        f"{FREEZE_SWEEP_RULE_ID}.Arn",
                         f"{CODEDEPLOY_RULE_ID}.Arn",
                         f"{SWEEP_RULE_ID}.Arn",
                     ]

@@ -33,12 +33,13 @@ def test_sam_translator_makes_only_the_expected_resources(cfn_template: dict[str
             *["AWS::Lambda::Function"] * 2,  # the stops, the follow-ups
             *["AWS::IAM::Role"] * 2,
             *["AWS::Lambda::EventInvokeConfig"] * 2,
-            # four routes, five EventBridge rules, the alarm action, the alarm topic (conditional)
-            *["AWS::Lambda::Permission"] * 11,
+            # seven routes, six EventBridge rules, the alarm action, the alarm topic (conditional)
+            *["AWS::Lambda::Permission"] * 15,
             "AWS::ApiGatewayV2::Api",
             "AWS::ApiGatewayV2::Stage",
-            # alarms, stop requests, deployments that start (freezes), how deployments end, the sweep
-            *["AWS::Events::Rule"] * 5,
+            # alarms, stop requests, deployments that start and the freeze sweep (freezes), how
+            # deployments end, the follow-ups' sweep
+            *["AWS::Events::Rule"] * 6,
             "AWS::SNS::Subscription",
             "AWS::DynamoDB::Table",  # the stop ledger
             "AWS::SNS::Topic",  # notifications (conditional)

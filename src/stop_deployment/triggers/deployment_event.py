@@ -1,6 +1,6 @@
 """CodeDeploy "Deployment State-change Notification" events: freezes and follow-ups.
 
-START: a deployment that starts in a frozen group is stopped at once (freeze.enforce).
+START: a deployment that starts in a frozen group is stopped at once (enforcement.enforce).
 STOP, SUCCESS and FAILURE of a deployment the function stopped (or of the rollback CodeDeploy started
 for it) lead to `followup.follow`, which reads the deployment and reports what is new, once. A
 follow-up that CodeDeploy or DynamoDB cannot serve now is left to the sweep rather than failed
@@ -69,9 +69,9 @@ def handle(_: bool, event: dict[str, Any], context: "LambdaContext") -> dict[str
         target = Target.parse(f"{detail.get('application', '')}/{detail.get('deploymentGroup', '')}")
         if target is None:
             raise InvalidRequest("a START event must name its application and deploymentGroup")
-        from .. import freeze  # loaded only for START events (cold start of the other ways in)
+        from .. import enforcement  # loaded only for START events (cold start of the other ways in)
 
-        checked = {**result, **freeze.enforce(deployment_id, target)}
+        checked = {**result, **enforcement.enforce(deployment_id, target)}
         logger.info("deployment start checked for freezes", extra=checked)
         return checked
     if state not in FOLLOWED_STATES or settings.get().stops_table is None:

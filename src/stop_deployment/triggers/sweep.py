@@ -1,6 +1,8 @@
-"""The scheduled sweep (an EventBridge "Scheduled Event"): follow up the stops no event confirmed."""
+"""The schedules: follow up the stops no event confirmed (EventBridge's own "Scheduled Event", on the
+follow-up function), and stop what runs in frozen groups (`{"sweep": "freezes"}`, the input of the
+stop function's schedule: CodeDeploy's START events are best effort)."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .. import settings
 from ..observability import logger
@@ -8,17 +10,27 @@ from ..observability import logger
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+Sweep = Literal["follow-ups", "freezes"]
+FREEZE_SWEEP = {"sweep": "freezes"}
 
-def recognise(event: Any) -> bool | None:
-    return (
+
+def recognise(event: Any) -> Sweep | None:
+    if event == FREEZE_SWEEP:
+        return "freezes"
+    scheduled = (
         isinstance(event, dict)
         and event.get("source") == "aws.events"
         and event.get("detail-type") == "Scheduled Event"
-    ) or None
+    )
+    return "follow-ups" if scheduled else None
 
 
-def handle(_: bool, event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
+def handle(sweep: Sweep, event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
     logger.set_correlation_id(str(event.get("id") or context.aws_request_id))
+    if sweep == "freezes":
+        from .. import enforcement  # loaded only by the ways in that enforce freezes (cold start)
+
+        return enforcement.sweep()
     if settings.get().stops_table is None:
         logger.info("Sweep skipped: STOPS_TABLE is not set, so there is no ledger to follow")
         return {"outcome": "ignored", "checked": 0, "counts": {}}

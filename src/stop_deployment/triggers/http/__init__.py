@@ -52,6 +52,14 @@ ROUTES = (
         api.describe,
         "Current status, application, group, creator and rollback information",
     ),
+    Route("GET", "/freezes", api.list_freezes, "Every freeze in force: who set it, why, until when"),
+    Route(
+        "PUT",
+        "/freezes/{application}/{group}",
+        api.freeze,
+        "Freeze a deployment group (* allowed): deployments that start there are stopped",
+    ),
+    Route("DELETE", "/freezes/{application}/{group}", api.unfreeze, "Lift the freeze set on a group"),
     Route("POST", "/slack/commands", _slack_command, "Slack slash command (signed by Slack, not IAM)"),
 )
 

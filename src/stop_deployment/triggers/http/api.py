@@ -1,14 +1,23 @@
-"""The JSON API's routes, IAM-authorised: stop by body, stop by path, and a deployment's status.
+"""The JSON API's routes, IAM-authorised: stop by body, stop by path, a deployment's status, and
+freezes (set, lift, list).
 
 Each route validates with the request rules of validation.py (the 400 names the field), calls the
 service, and answers with the result; errors leave through the HTTP way in's one error table.
 """
 
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from ... import service
 from ...errors import InvalidRequest
-from ...validation import parse_deployment_id, parse_stop_options, parse_stop_request
+from ...validation import (
+    parse_deployment_id,
+    parse_freeze_request,
+    parse_freeze_target,
+    parse_stop_options,
+    parse_stop_request,
+)
 from .error_responses import json_response
 from .request import HttpRequest
 
@@ -40,3 +49,37 @@ def _stopped(request: HttpRequest, deployment_id: str, auto_rollback: bool | Non
     caller = service.Caller("http", requester=request.requester)
     result = service.stop_deployment(deployment_id, auto_rollback, caller)
     return json_response(200, service.raise_if_already_completed(result))
+
+
+def freeze(request: HttpRequest, path: dict[str, str]) -> dict[str, Any]:
+    """PUT /freezes/{application}/{group}: freeze the group (or a glob of groups) for a while."""
+    pattern = _freeze_target(path)
+    until, reason = parse_freeze_request(request.json(), datetime.now(UTC))
+    from ... import freeze  # only the freeze routes load the freeze code
+
+    kept = freeze.set_freeze(pattern, until, reason, request.requester or "an unidentified caller")
+    return json_response(200, kept.listed())
+
+
+def unfreeze(request: HttpRequest, path: dict[str, str]) -> dict[str, Any]:
+    """DELETE /freezes/{application}/{group}: lift the freeze set on exactly that group or glob."""
+    pattern = _freeze_target(path)
+    from ... import freeze
+
+    lifted = freeze.lift_freeze(pattern, request.requester or "an unidentified caller")
+    return json_response(200, lifted.listed())
+
+
+def list_freezes(_: HttpRequest, __: dict[str, str]) -> dict[str, Any]:
+    """GET /freezes: every freeze in force, from every source, and the sources that could not be read."""
+    from ... import freeze
+
+    found, failures = freeze.freezes_now()
+    return json_response(
+        200, {"freezes": [f.listed() for f in found], "problems": [str(failure) for failure in failures]}
+    )
+
+
+def _freeze_target(path: dict[str, str]) -> str:
+    """The path's application/group (URL-decoded: a client may send * as %2A)."""
+    return parse_freeze_target(unquote(path["application"]), unquote(path["group"]))

@@ -1,11 +1,15 @@
 """The command grammar: the text after the slash command, parsed into a typed command."""
 
+import re
 from dataclasses import dataclass
 
+from ...errors import InvalidRequest
 from ...target import Target
-from ...validation import is_deployment_id, normalize_deployment_id
+from ...validation import MAX_FREEZE_MINUTES, is_deployment_id, normalize_deployment_id, parse_freeze_target
 
 _ROLLBACK_FLAGS = {"--rollback": True, "--no-rollback": False}
+_DURATION = re.compile(r"(?:(\d{1,5})d)?(?:(\d{1,6})h)?(?:(\d{1,7})m)?", re.IGNORECASE)
+_FREEZE_USAGE = "`freeze application/group 2h reason` (* allowed, e.g. `*/prod`; 30m, 2h, 1d, up to 7d)"
 
 
 @dataclass(frozen=True)
@@ -26,14 +30,34 @@ class Status:
 
 
 @dataclass(frozen=True)
+class FreezeGroup:
+    pattern: str  # application/group, * allowed
+    minutes: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Unfreeze:
+    pattern: str
+
+
+@dataclass(frozen=True)
+class ListFreezes:
+    pass
+
+
+@dataclass(frozen=True)
 class Help:
     problem: str | None = None  # why the text was not understood, shown with the usage
 
 
-Command = StopDeployment | StopGroup | Status | Help
+Command = StopDeployment | StopGroup | Status | FreezeGroup | Unfreeze | ListFreezes | Help
 
 
 def parse(text: str) -> Command:
+    verb = text.split(maxsplit=1)[0].lower() if text.strip() else ""
+    if verb in ("freeze", "unfreeze", "freezes"):
+        return _freeze_command(verb, text.split(maxsplit=3)[1:])
     words = text.split()
     flags = [word for word in words if word.startswith("--")]
     words = [word for word in words if not word.startswith("--")]
@@ -52,6 +76,33 @@ def parse(text: str) -> Command:
         return StopGroup(target, auto_rollback)
     expected = "a deployment id (d-XXXXXXXXX) or application/group" if verb == "stop" else "a deployment id"
     return Help(f"`{escape(subject)}` is not {expected}.")
+
+
+def _freeze_command(verb: str, words: list[str]) -> Command:
+    """`freeze app/group 2h reason…`, `unfreeze app/group`, `freezes`; the reason is kept as typed."""
+    if verb == "freezes":
+        return ListFreezes() if not words else Help("`freezes` takes nothing after it.")
+    if not words:
+        return Help(f"Say which group: {_FREEZE_USAGE}." if verb == "freeze" else "Say which group.")
+    application, _, group = words[0].partition("/")
+    try:
+        pattern = parse_freeze_target(application, group)
+    except InvalidRequest:
+        return Help(f"`{escape(words[0])}` is not application/group (letters, digits, +=,.@_- or *).")
+    if verb == "unfreeze":
+        return Unfreeze(pattern) if len(words) == 1 else Help("`unfreeze` takes only application/group.")
+    if len(words) < 3:
+        return Help(f"Say for how long and why: {_FREEZE_USAGE}.")
+    found = _DURATION.fullmatch(words[1])
+    minutes = (
+        int(found[1] or 0) * 1440 + int(found[2] or 0) * 60 + int(found[3] or 0) if found and words[1] else 0
+    )
+    if not 0 < minutes <= MAX_FREEZE_MINUTES:
+        return Help(f"`{escape(words[1])}` is not a duration from 1m to 7d: {_FREEZE_USAGE}.")
+    reason = words[2].strip()
+    if len(reason) > 200:
+        return Help("The reason is over 200 characters; say it in fewer words.")
+    return FreezeGroup(pattern, minutes, reason)
 
 
 def escape(text: str) -> str:

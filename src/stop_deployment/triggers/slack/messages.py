@@ -5,12 +5,18 @@ from typing import Any
 from ...results import DeploymentOutcome, DeploymentStatus, StopResult, TargetReport
 from ...target import Target
 from .authorise import Sender
+from .command import escape
 
 USAGE = (
     "*Stop a deployment*\n"
     "`stop d-XXXXXXXXX` stop one deployment (rollback as configured; add `--no-rollback` or `--rollback`)\n"
     "`stop application/group` stop every deployment in flight in that group\n"
     "`status d-XXXXXXXXX` show its status, application, group, creator and rollback\n"
+    "*Freeze deployments*\n"
+    "`freeze application/group 2h reason` stop every deployment that starts there for 2 hours (`*` allowed, "
+    "e.g. `*/prod`; 30m, 2h, 1d, up to 7d; a description with the exemption marker passes)\n"
+    "`unfreeze application/group` lift that freeze\n"
+    "`freezes` list the freezes in force: set by people, alarms in ALARM, closed Change Calendars\n"
     "`help` this message"
 )
 _ROLLBACK = {True: "rollback requested", False: "no rollback", None: "rollback as the group decides"}
@@ -67,6 +73,34 @@ def status(found: DeploymentStatus) -> dict[str, Any]:
         if "rollbackMessage" in rollback:
             lines.append(rollback["rollbackMessage"])
     return ephemeral("\n".join(lines))
+
+
+def frozen(sender: Sender, freeze: dict[str, str]) -> dict[str, Any]:
+    return in_channel(
+        f":snowflake: <@{sender.user_id}> froze `{freeze['target']}` until {freeze['until']}",
+        f"Why: {escape(freeze['reason'])}. Deployments that start there are stopped; `unfreeze "
+        f"{freeze['target']}` lifts it.",
+    )
+
+
+def unfrozen(sender: Sender, freeze: dict[str, str]) -> dict[str, Any]:
+    return in_channel(
+        f":sunny: <@{sender.user_id}> lifted the freeze on `{freeze['target']}`",
+        f"It was set by {escape(freeze['by'])} until {freeze['until']}: {escape(freeze['reason'])}",
+    )
+
+
+def freezes(found: list[dict[str, str]], problems: list[str]) -> dict[str, Any]:
+    """Every freeze in force, one line each, and the sources that could not be read."""
+    lines = [
+        f"`{f['target']}` {f['source']} {escape(f['name'])}"
+        + (f" by {escape(f['by'])} until {f['until']}" if "until" in f else "")
+        + f": {escape(f['reason'])}"
+        for f in found
+    ]
+    lines += [f":warning: {escape(problem)}; this list may be incomplete" for problem in problems]
+    headline = f":snowflake: {len(found)} freeze(s) in force" if found else "No freeze is in force"
+    return in_channel(headline, "\n".join(lines))
 
 
 def in_channel(text: str, details: str = "") -> dict[str, Any]:

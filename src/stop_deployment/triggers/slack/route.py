@@ -7,6 +7,7 @@ request that is not Slack's (401) and a missing signing secret (503).
 import os
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -91,9 +92,11 @@ def _answer(sender: Sender, asked: command.Command, reply_url: str | None) -> di
         return messages.ephemeral(f":warning: `{_echo(asked)}` failed: {exc}.")
 
 
-def _run(
-    sender: Sender, asked: command.StopDeployment | command.StopGroup | command.Status, caller: service.Caller
-) -> dict[str, Any]:
+def _run(sender: Sender, asked: command.Command, caller: service.Caller) -> dict[str, Any]:
+    if isinstance(asked, command.FreezeGroup | command.Unfreeze | command.ListFreezes):
+        return _freezes(sender, asked, caller)
+    if isinstance(asked, command.Help):  # answered before authorisation; here for the type checker
+        return messages.ephemeral(messages.USAGE)
     if isinstance(asked, command.Status):
         return messages.status(service.describe_deployment(asked.deployment_id))
     if isinstance(asked, command.StopGroup):
@@ -109,6 +112,23 @@ def _run(
     return messages.stopped_one(sender, result, now)
 
 
+def _freezes(
+    sender: Sender,
+    asked: command.FreezeGroup | command.Unfreeze | command.ListFreezes,
+    caller: service.Caller,
+) -> dict[str, Any]:
+    from ... import freeze  # only the freeze commands load the freeze code
+
+    if isinstance(asked, command.ListFreezes):
+        found, failures = freeze.freezes_now()
+        return messages.freezes([f.listed() for f in found], [str(failure) for failure in failures])
+    by = caller.requester or sender.user_id
+    if isinstance(asked, command.Unfreeze):
+        return messages.unfrozen(sender, freeze.lift_freeze(asked.pattern, by).listed())
+    until = datetime.now(UTC) + timedelta(minutes=asked.minutes)
+    return messages.frozen(sender, freeze.set_freeze(asked.pattern, until, asked.reason, by).listed())
+
+
 def _reply_url(form: dict[str, str]) -> str | None:
     """The command's response_url when it is one to post follow-ups to; a doubtful one is ignored
     (the stop matters more than its follow-ups) and never logged (it is a credential)."""
@@ -121,9 +141,13 @@ def _reply_url(form: dict[str, str]) -> str | None:
     return None
 
 
-def _echo(asked: command.StopDeployment | command.StopGroup | command.Status) -> str:
+def _echo(asked: command.Command) -> str:
     if isinstance(asked, command.Status):
         return f"status {asked.deployment_id}"
+    if isinstance(asked, command.FreezeGroup | command.Unfreeze):
+        return f"{'freeze' if isinstance(asked, command.FreezeGroup) else 'unfreeze'} {asked.pattern}"
+    if isinstance(asked, command.ListFreezes | command.Help):
+        return "freezes"
     return f"stop {asked.target if isinstance(asked, command.StopGroup) else asked.deployment_id}"
 
 
