@@ -188,8 +188,9 @@ def unfrozen(freeze: Any, by: str) -> Notification:
         subject=f"stop-deployment: freeze on {freeze.target} lifted",
         title=f":sunny: Freeze on {freeze.target} lifted",
         description=(
-            f"{by} lifted the freeze {freeze.by} set on {freeze.target} (until {freeze.until}). Alarms in "
-            "ALARM and closed Change Calendars still freeze the groups they cover."
+            f"{by} lifted the freeze on {freeze.target} (set by {freeze.by} until {freeze.until}: "
+            f"{freeze.reason}). Alarms in ALARM and closed Change Calendars still freeze the groups they "
+            "cover."
         ),
     )
 
