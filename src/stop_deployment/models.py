@@ -59,7 +59,8 @@ class FreezeRequest(BaseModel):
     """Body of PUT /freezes/{application}/{group}: how long the freeze lasts (minutes or until, exactly
     one, at most 7 days) and why."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Python's re, as the function's validator uses: the Rust engine's \S differs on \x1c-\x1f.
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
     minutes: Annotated[
         StrictInt | None,

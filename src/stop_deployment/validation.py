@@ -100,6 +100,8 @@ def parse_freeze_request(payload: object, now: datetime) -> tuple[datetime, str]
     Exactly one of minutes and until says when it ends: after `now`, at most 7 days ahead."""
     request = _validated("FreezeRequest", payload, "the request body", '{"minutes": 120, "reason": "launch"}')
     minutes, until = request.get("minutes"), request.get("until")
+    if isinstance(minutes, float):  # JSON Schema's integer admits 120.0; the model (StrictInt) does not
+        raise invalid_field("minutes")
     if (minutes is None) == (until is None):
         raise InvalidRequest("give either minutes or until (not both): when the freeze ends")
     if minutes is not None:
@@ -127,10 +129,11 @@ def _validated(model: str, payload: object, what: str, example: str = EXAMPLE_RE
         raise InvalidRequest(f"{what} must be a JSON object like {example}")
     schema = _request_schemas()[model]
     try:
-        _compiled(model, schema)(payload)
+        # A copy: the compiled validator fills in the schema's defaults, and the caller's dict is theirs.
+        validated: dict[str, Any] = _compiled(model, schema)(dict(payload))
     except fastjsonschema.JsonSchemaValueException as exc:
         raise _field_error(exc, payload, model, schema) from None
-    return payload
+    return validated
 
 
 @functools.cache

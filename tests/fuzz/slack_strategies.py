@@ -190,6 +190,9 @@ def allowed_calls(
     if not all(SLACK_ID.fullmatch(form.get(name, "")) for name in ("team_id", "channel_id", "user_id")):
         return None
     asked = slack_command.parse(form.get("text", ""))
-    if isinstance(asked, slack_command.Help):
+    never_calls_codedeploy = (
+        slack_command.Help | slack_command.FreezeGroup | slack_command.Unfreeze | slack_command.ListFreezes
+    )
+    if isinstance(asked, never_calls_codedeploy):
         return None
     return asked

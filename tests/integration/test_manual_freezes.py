@@ -19,7 +19,7 @@ CALLER = "arn:aws:sts::111122223333:assumed-role/OnCall/oncall-bob"  # the event
 
 
 def request(name: str, path: str | None = None, body: Any = None) -> dict[str, Any]:
-    event = load_event(name)
+    event: dict[str, Any] = load_event(name)
     if path is not None:
         event["rawPath"] = event["requestContext"]["http"]["path"] = path
     if body is not None:

@@ -19,6 +19,8 @@ USAGE = (
     "`freezes` list the freezes in force: set by people, alarms in ALARM, closed Change Calendars\n"
     "`help` this message"
 )
+_LISTED_FREEZES = 8
+_TEXT_LIMIT = 3000
 _ROLLBACK = {True: "rollback requested", False: "no rollback", None: "rollback as the group decides"}
 
 
@@ -98,6 +100,8 @@ def freezes(found: list[dict[str, str]], problems: list[str]) -> dict[str, Any]:
         + f": {escape(f['reason'])}"
         for f in found
     ]
+    if len(lines) > _LISTED_FREEZES:  # a Slack text object holds 3,000 characters
+        lines[_LISTED_FREEZES:] = [f"and {len(lines) - _LISTED_FREEZES} more: `GET /freezes` lists them all"]
     lines += [f":warning: {escape(problem)}; this list may be incomplete" for problem in problems]
     headline = f":snowflake: {len(found)} freeze(s) in force" if found else "No freeze is in force"
     return in_channel(headline, "\n".join(lines))
@@ -112,7 +116,12 @@ def ephemeral(text: str) -> dict[str, Any]:
 
 
 def _message(response_type: str, text: str, details: str = "") -> dict[str, Any]:
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": _fit(text)}}]
     if details:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": details}]})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _fit(details)}]})
     return {"response_type": response_type, "text": f"{text}\n{details}".strip(), "blocks": blocks}
+
+
+def _fit(text: str) -> str:
+    """Slack refuses a whole message whose text object is over 3,000 characters."""
+    return text if len(text) <= _TEXT_LIMIT else text[: _TEXT_LIMIT - 1] + "…"
