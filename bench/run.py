@@ -2,10 +2,11 @@
 in the same run against the local CodeDeploy on 127.0.0.1 (interleaved runs, medians, ratios:
 absolute times on a shared machine are noise).
 
-    python -m bench.run [--repeat 7] [--json bench/results/latest.json]
+    python -m bench.run [--repeat 7] [--json bench/results/latest.json] [--only sweep ...]
 
 Exit status 1 when a target is missed: cold start direct and alarm <= 1.2x the baseline, HTTP and
-Slack <= 1.4x; warm overhead < 1 ms; 50 deployments fanned out within 3x the time of 1.
+Slack <= 1.4x; warm overhead < 1 ms; 50 deployments fanned out within 3x the time of 1. The freeze
+sweep over 100 frozen groups has no target: it is shown so that its cost is known.
 """
 
 import argparse
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, fanout, warm
+from bench import coldstart, fanout, sweep, warm
 from local import aws, fake_codedeploy
 
 COLD_TARGETS = {
@@ -28,10 +29,22 @@ COLD_TARGETS = {
 }
 WARM_TARGET_MS = 1.0
 FAN_OUT_TARGET = 3.0
+PARTS = ("cold_start", "warm", "fan_out", "sweep")
 
 
 def print_results(results: dict[str, Any]) -> None:
-    cold = results["cold_start"]
+    for part, show in (
+        ("cold_start", print_cold_start),
+        ("warm", print_warm),
+        ("fan_out", print_fan_out),
+        ("sweep", print_sweep),
+    ):
+        if part in results:
+            show(results[part])
+            print()
+
+
+def print_cold_start(cold: dict[str, Any]) -> None:
     print(f"Cold start to StopDeployment received (fresh process each, median of {cold['repeat']}):")
     print(
         f"{'path':>21}  {'time':>9}  {'vs boto3':>8}  {'target':>6}  {'peak RSS':>9}  costliest imports (ms)"
@@ -43,15 +56,19 @@ def print_results(results: dict[str, Any]) -> None:
             f"{row['path']:>21}  {row['cold_ms']:>7.1f}ms  {row['vs_baseline']:>7.2f}x  "
             f"{f'{target}x' if target else '':>6}  {row['peak_rss_mib']:>6.1f}MiB  {imports}"
         )
-    hot = results["warm"]
+
+
+def print_warm(hot: dict[str, Any]) -> None:
     print(
-        f"\nWarm overhead (median of {hot['invocations']}): handler {hot['handler_ms']:.2f} ms, "
+        f"Warm overhead (median of {hot['invocations']}): handler {hot['handler_ms']:.2f} ms, "
         f"bare boto3 {hot['bare_boto3_ms']:.2f} ms, overhead {hot['overhead_ms']:.2f} ms "
         f"(target < {WARM_TARGET_MS} ms)"
     )
-    fan = results["fan_out"]
+
+
+def print_fan_out(fan: dict[str, Any]) -> None:
     print(
-        f"\nFan-out: one alarm, {fan['latency_ms_per_call']:.0f} ms per CodeDeploy call, "
+        f"Fan-out: one alarm, {fan['latency_ms_per_call']:.0f} ms per CodeDeploy call, "
         f"median of {fan['repeat']}:"
     )
     print(f"{'deployments':>11}  {'handler':>10}  {'vs one':>7}  {'bare boto3, one after another':>29}")
@@ -63,17 +80,42 @@ def print_results(results: dict[str, Any]) -> None:
     print(f"target: 50 deployments within {FAN_OUT_TARGET}x the time of 1")
 
 
+def print_sweep(swept: dict[str, Any]) -> None:
+    print(
+        f"Freeze sweep: one freeze on {swept['freeze']} = {swept['frozen_groups']} frozen groups "
+        f"({swept['spared_groups']} staging groups beside them), {swept['latency_ms_per_call']:.0f} ms per "
+        f"CodeDeploy call, {swept['parallel_calls']} at a time, warm, median of {swept['repeat']}:"
+    )
+    print(
+        f"{'in flight':>9}  {'handler':>10}  {'its calls need':>14}  {'bare boto3':>10}  {'vs boto3':>8}  "
+        "CodeDeploy calls (the bare boto3 client: ListDeployments, StopDeployment only)"
+    )
+    for row in swept["sweep"]:
+        calls = ", ".join(f"{operation} {n}" for operation, n in row["calls"].items())
+        print(
+            f"{row['in_flight']:>9}  {row['handler_ms']:>8.1f}ms  {row['call_floor_ms']:>12.1f}ms  "
+            f"{row['boto3_parallel_ms']:>8.1f}ms  {row['handler_vs_boto3']:>7.2f}x  {calls}"
+        )
+    print(
+        f"100 in flight: the last stop is sent {swept['last_stop_sent_ms']:.1f} ms into the invocation "
+        f"(then the ledger records the stops); the first invocation of a fresh process takes "
+        f"{swept['first_invocation_ms']:.1f} ms (after {swept['first_imports_ms']:.1f} ms of imports)"
+    )
+    print("no target: shown so that the sweep's cost is known")
+
+
 def missed_targets(results: dict[str, Any]) -> list[str]:
     missed = [
         f"cold start {row['path']} {row['vs_baseline']}x > {COLD_TARGETS[row['path']]}x"
-        for row in results["cold_start"]["paths"]
+        for row in results.get("cold_start", {}).get("paths", [])
         if row["path"] in COLD_TARGETS and row["vs_baseline"] > COLD_TARGETS[row["path"]]
     ]
-    if results["warm"]["overhead_ms"] >= WARM_TARGET_MS:
+    if "warm" in results and results["warm"]["overhead_ms"] >= WARM_TARGET_MS:
         missed.append(f"warm overhead {results['warm']['overhead_ms']} ms")
-    fifty = next(row for row in results["fan_out"]["fan_out"] if row["deployments"] == 50)
-    if fifty["handler_vs_one"] > FAN_OUT_TARGET:
-        missed.append(f"fan-out 50 at {fifty['handler_vs_one']}x")
+    if "fan_out" in results:
+        fifty = next(row for row in results["fan_out"]["fan_out"] if row["deployments"] == 50)
+        if fifty["handler_vs_one"] > FAN_OUT_TARGET:
+            missed.append(f"fan-out 50 at {fifty['handler_vs_one']}x")
     return missed
 
 
@@ -81,19 +123,29 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--repeat", type=int, default=7, help="cold-start and fan-out runs per case")
+    parser.add_argument(
+        "--repeat", type=int, default=7, help="cold-start, fan-out and sweep (at most 4) runs per case"
+    )
     parser.add_argument("--invocations", type=int, default=300, help="warm invocations per case")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--only", action="append", choices=PARTS, help="measure only this part (repeatable; default: all)"
+    )
     args = parser.parse_args()
+    parts = args.only or PARTS
     server, url = fake_codedeploy.start_server()
     os.environ.update(aws.environment(url))
+    results: dict[str, Any] = {}
     try:
-        results = {
-            "cold_start": coldstart.measure(url, args.repeat),
-            "warm": warm.measure(args.invocations),
-        }
-        with warm.silenced():  # 50 log lines per alarm would time the terminal
-            results["fan_out"] = fanout.measure(args.repeat)
+        if "cold_start" in parts:
+            results["cold_start"] = coldstart.measure(url, args.repeat)
+        if "warm" in parts:
+            results["warm"] = warm.measure(args.invocations)
+        with warm.silenced():  # 50 log lines per alarm, 100 per sweep, would time the terminal
+            if "fan_out" in parts:
+                results["fan_out"] = fanout.measure(args.repeat)
+            if "sweep" in parts:
+                results["sweep"] = sweep.measure(url, args.repeat)
     finally:
         server.stop()
     print_results(results)
