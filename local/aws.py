@@ -1,8 +1,19 @@
 """Point boto3, in this process or a child's environment, at the local AWS (moto) on 127.0.0.1."""
 
 # The suffix is the service id in upper case, spaces as underscores ("Secrets Manager"). moto's server
-# answers every service on its one port: DynamoDB and SNS for the function, SQS for the demo, STS too.
-LOCAL_SERVICES = ("CODEDEPLOY", "CLOUDWATCH", "SSM", "SECRETS_MANAGER", "DYNAMODB", "SNS", "SQS", "STS")
+# answers every service on its one port: DynamoDB, SNS and Lambda (the function's asynchronous invokes of
+# itself, queued by local.fake_aws.lambda_) for the function, SQS for the demo, STS too.
+LOCAL_SERVICES = (
+    "CODEDEPLOY",
+    "CLOUDWATCH",
+    "SSM",
+    "SECRETS_MANAGER",
+    "DYNAMODB",
+    "SNS",
+    "LAMBDA",
+    "SQS",
+    "STS",
+)
 
 
 def environment(url: str) -> dict[str, str]:

@@ -6,16 +6,12 @@ would. All on the same local AWS (moto's server) as the first part.
 
 import json
 import os
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import boto3
 
-from local import fake_codedeploy, world
+from local import fake_codedeploy, slack, world
 from local.context import LambdaContext
 from local.demo import Step, captured_logs, run_step
 from local.slack import signed
@@ -79,7 +75,8 @@ def _a_failed_rollback_is_loud(number: int, queue: str) -> bool:
 
 def _slack_hears_its_follow_ups(number: int, queue: str) -> bool:
     deployment_id = _new_deployment()
-    with _slack_stand_in() as (url, posts):
+    with slack.response_url() as stand_in:
+        os.environ["SLACK_EXTRA_RESPONSE_HOSTS"] = stand_in.host  # the follow-ups read it too
         stopped = run_step(
             number,
             Step(
@@ -87,11 +84,13 @@ def _slack_hears_its_follow_ups(number: int, queue: str) -> bool:
                 "slack-command-rest.json",
                 "200",
                 fresh=False,
-                prepare=lambda event: signed(event, text=f"stop {deployment_id}", response_url=url),
+                prepare=lambda event: signed(event, text=f"stop {deployment_id}", response_url=stand_in.url),
             ),
         )
         show_notifications(queue)
         _deliver_events(queue)
+        del os.environ["SLACK_EXTRA_RESPONSE_HOSTS"]
+        posts = stand_in.received
         for post in posts:
             print(f"   slack    {post['response_type']}: {post['text'].splitlines()[0]}")
     return stopped and len(posts) == 2 and "stopped; rollback" in posts[0]["text"]
@@ -134,25 +133,3 @@ def show_notifications(queue: str) -> list[dict[str, Any]]:
         for line in filter(None, card["description"].splitlines()):
             print(f"                     {line}")
     return notes
-
-
-@contextmanager
-def _slack_stand_in() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    posts: list[dict[str, Any]] = []
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            posts.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/commands/T0123ABCD/1/demo", posts
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -1,10 +1,17 @@
-"""Sign Slack slash-command events at run time: signatures expire after 5 minutes, so the events/
-files carry placeholders and the tests and the demo sign them with a test secret."""
+"""Slack, locally: sign slash-command and interaction events at run time (signatures expire after
+5 minutes, so the events/ files carry placeholders and the tests and the demo sign them with a test
+secret), and a stand-in for Slack's response_url on 127.0.0.1 that keeps what is posted to it."""
 
 import base64
 import hashlib
 import hmac
+import json
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -40,3 +47,39 @@ def signed(
         for name, value in (("X-Slack-Request-Timestamp", stamp), ("X-Slack-Signature", f"v0={digest}")):
             headers[names.get(name.lower(), name)] = [value] if key == "multiValueHeaders" else value
     return event
+
+
+@dataclass
+class ResponseUrl:
+    """A local response_url: `url` to put in a command, `host` for SLACK_EXTRA_RESPONSE_HOSTS, and
+    the messages posted to it, in order."""
+
+    url: str
+    host: str
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+
+@contextmanager
+def response_url() -> Iterator[ResponseUrl]:
+    """A stand-in for Slack's response_url on 127.0.0.1 (a free port), for as long as the block runs."""
+    received: list[dict[str, Any]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_port
+    try:
+        yield ResponseUrl(
+            f"http://127.0.0.1:{port}/commands/T0123ABCD/1/secret", f"127.0.0.1:{port}", received
+        )
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -14,18 +14,24 @@ loop, and the events/ files themselves.
 seed() seeds the deployments, the alarm and the secret (demo, serve); the parts let a test take less
 (checkout/prod only, no alarm) or tag the alarm otherwise. The table and the topic are seeded only by
 whoever closes the loop (the demo's second part, the tests that follow stops up).
+
+deliver_invocations() plays Lambda's asynchronous delivery: it runs the function on each invocation of
+itself that the local Lambda (local.fake_aws.lambda_) queued.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from local import fake_codedeploy
+from local.context import LambdaContext
+from local.fake_aws import lambda_ as fake_lambda
 from local.slack import TEST_SIGNING_SECRET
 
 if TYPE_CHECKING:
@@ -157,6 +163,32 @@ def status_of(deployment_id: str) -> str:
     """The deployment's status, asked of CodeDeploy as the environment points boto3 at it."""
     info = boto3.client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]
     return str(info["status"])
+
+
+def deliver_invocations(handler: Callable[[Any, Any], Any] | None = None) -> list[Any]:
+    """Run every asynchronous invocation the local Lambda queued, as Lambda delivers them, and return
+    what each returned, in order.
+
+    Each payload goes to ``handler`` (the function's ``lambda_handler`` unless given) with a fresh
+    ``LambdaContext``, one at a time, oldest first, until the queue is empty: an invocation queued during
+    delivery is delivered too, after those already waiting. An exception the handler raises is not
+    raised here: it is that invocation's result (the exception object), as Lambda records a failed
+    asynchronous invocation and carries on (real Lambda would also retry it, twice by default; this does
+    not). One at a time, because the function's module state assumes one invocation per process at a
+    time.
+    """
+    if handler is None:
+        from stop_deployment.handler import lambda_handler  # the function, imported only when run
+
+        handler = lambda_handler
+    results: list[Any] = []
+    while invocations := fake_lambda.take_invocations():
+        for invocation in invocations:
+            try:
+                results.append(handler(invocation.payload, LambdaContext()))
+            except Exception as exc:  # Lambda records the failure and goes on; so does this loop
+                results.append(exc)
+    return results
 
 
 def _create(client: CodeDeployClient, target: str, status: str, deployment_id: str) -> None:

@@ -1,26 +1,33 @@
-"""The local SSM and CloudWatch for deployment freezes: moto 5.2.5 patched where it lacks an operation
-or answers otherwise than the real service (its own name, beside ``local.fake_codedeploy``).
+"""The local SSM, CloudWatch and Lambda: moto 5.2.5 patched where it lacks an operation or answers
+otherwise than the real service (its own name, beside ``local.fake_codedeploy``).
 
 - ``ssm.py``: GetCalendarState (moto has none), answered from the calendars ``set_calendar_state``
   defines; every SSM call recorded; errors injected;
-- ``cloudwatch.py``: DescribeAlarms applying every filter given (moto applies only the first).
+- ``cloudwatch.py``: DescribeAlarms applying every filter given (moto applies only the first);
+- ``lambda_.py``: asynchronous Invoke (``InvocationType="Event"``) of any function, queued without
+  running it (moto would need Docker): ``take_invocations()``, or ``local.world.deliver_invocations()``
+  to run the function on each; errors injected.
 
 Importing this package patches nothing: call ``install()`` before ``mock_aws()`` (and ``reset()`` in
-it, for the calls and faults); ``fake_codedeploy.start_server()`` installs it with the local CodeDeploy.
+it, for the calls, queued invocations and faults); ``fake_codedeploy.start_server()`` installs it with
+the local CodeDeploy.
 """
 
-from local.fake_aws import cloudwatch, ssm
+from local.fake_aws import cloudwatch, lambda_, ssm
 
 
 def install() -> None:
-    """Patch moto's SSM and CloudWatch classes in place. Idempotent."""
+    """Patch moto's SSM, CloudWatch and Lambda classes in place. Idempotent."""
     ssm.patch()
     cloudwatch.patch()
+    lambda_.patch()
 
 
 def reset() -> None:
-    """Forget recorded SSM calls and injected faults (calendars go with moto's state, on its reset)."""
+    """Forget recorded SSM calls, queued Lambda invocations and injected faults (calendars go with
+    moto's state, on its reset)."""
     ssm.reset()
+    lambda_.reset()
 
 
-__all__ = ["cloudwatch", "install", "reset", "ssm"]
+__all__ = ["cloudwatch", "install", "lambda_", "reset", "ssm"]

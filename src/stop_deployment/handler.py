@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import settings
 from .observability import logger, metrics
-from .triggers import alarm, deployment_event, direct, http, stop_request, sweep
+from .triggers import alarm, deferred, deployment_event, direct, http, stop_request, sweep
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -23,6 +23,7 @@ WAYS_IN: tuple[tuple[Callable[[Any], Any], Callable[[Any, Any, "LambdaContext"],
     (alarm.recognise, alarm.handle),  # EventBridge alarm state changes, alarm actions, SNS
     (deployment_event.recognise, deployment_event.handle),  # CodeDeploy state changes: freezes, follow-ups
     (sweep.recognise, sweep.handle),  # the schedules: follow-ups no event brought, frozen groups
+    (deferred.recognise, deferred.handle),  # Slack work the Slack routes handed over (deferral.py)
     (stop_request.recognise, stop_request.handle),  # EventBridge "Stop Deployment Request"
     (direct.recognise, direct.handle),  # anything else: StopDeployment's own request shape
 )

@@ -1,13 +1,13 @@
 """The stop ledger: one DynamoDB item per deployment the function asked CodeDeploy to stop, and one per
 rollback CodeDeploy started for such a stop, so that each can be followed to its end (followup.py);
-small counters (Slack posts per command), and the freezes (freeze.py); those are keyed apart from
-deployment ids and never swept.
+small counters (Slack posts per command), the freezes (freeze.py) and Slack's confirmation prompts
+(triggers/slack/confirm.py); those are keyed apart from deployment ids and never swept.
 
 Every write is conditional, so that a repeated delivery (an alarm's SNS message twice, an event and the
 sweep at once) neither records a stop twice nor reports one state twice. Items expire after 14 days.
 
-Items hold plain values only (str, int, bool, str maps): a few lines of marshalling here spare the
-import of boto3's TypeSerializer on the way to the stop.
+Items hold plain values only (str, int, bool, lists and maps of them): a few lines of marshalling
+here spare the import of boto3's TypeSerializer on the way to the stop.
 """
 
 import functools
@@ -190,7 +190,11 @@ def _value(value: Any) -> dict[str, Any]:
         return {"S": value}
     if isinstance(value, Mapping):
         return {"M": _marshal(value)}
-    raise TypeError(f"the ledger stores str, int, bool and maps of them, not {type(value).__name__}")
+    if isinstance(value, list | tuple):
+        return {"L": [_value(element) for element in value]}
+    raise TypeError(
+        f"the ledger stores str, int, bool and lists and maps of them, not {type(value).__name__}"
+    )
 
 
 def _unmarshal(raw: Mapping[str, Any]) -> Item:
@@ -203,4 +207,6 @@ def _plain(value: Mapping[str, Any]) -> Any:
         return int(content)
     if kind == "M":
         return _unmarshal(content)
+    if kind == "L":
+        return [_plain(element) for element in content]
     return content  # S, BOOL

@@ -10,6 +10,7 @@ SlackRepliesFailed), never allowed to undo or hide a stop that happened.
 
 import functools
 import json
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 _SUBJECT_LIMIT = 100  # SNS: ASCII, no line breaks, at most 100 characters
 _SLACK_TIMEOUT_SECONDS = AFTERWARDS_CONNECT_TIMEOUT_SECONDS + AFTERWARDS_READ_TIMEOUT_SECONDS
+_LOOPBACK = ("127.0.0.1", "localhost")
 
 
 @dataclass(frozen=True)
@@ -117,21 +119,49 @@ def publish(notification: Notification) -> bool:
 
 
 def reply_in_slack(response_url: str, text: str, notification: Notification) -> bool:
-    """Post `text` to the conversation a Slack command came from; False when it could not be posted.
+    """Post a follow-up to the conversation a Slack command came from; False when it could not be."""
+    message = {"response_type": "in_channel", "replace_original": False, "text": text}
+    if post_to_slack(response_url, message):
+        return True
+    _failed("SlackRepliesFailed", "Could not post the follow-up to Slack", None, notification)
+    return False
 
-    The response_url is a credential of sorts (whoever holds it may post there): it is never logged.
-    """
-    body = json.dumps({"response_type": "in_channel", "replace_original": False, "text": text}).encode()
-    request = urllib.request.Request(
-        response_url, data=body, headers={"Content-Type": "application/json"}, method="POST"
-    )
+
+def slack_url_allowed(url: str) -> bool:
+    """Whether replies may be posted to `url`: Slack's hooks host over HTTPS, or a host:port listed in
+    SLACK_EXTRA_RESPONSE_HOSTS (HTTPS; plain HTTP only on the loopback: tests and demos)."""
     try:
-        with urllib.request.urlopen(request, timeout=_SLACK_TIMEOUT_SECONDS) as answer:
-            answer.read()
-    except (URLError, OSError, ValueError) as exc:  # URLError covers HTTP errors; ValueError: bad URL
-        _failed("SlackRepliesFailed", "Could not post the follow-up to Slack", exc, notification)
+        found = urllib.parse.urlsplit(url) if url.isascii() and url.isprintable() else None
+        port = found.port if found else None
+    except ValueError:  # a port that is no number, a broken IPv6 address
         return False
-    return True
+    if found is None or found.username or found.password or not found.hostname:
+        return False
+    if found.scheme == "https" and found.netloc == "hooks.slack.com":
+        return True
+    address = f"{found.hostname}:{port or (443 if found.scheme == 'https' else 80)}"
+    extra = address in settings.get().slack_extra_response_hosts
+    return extra and (found.scheme == "https" or (found.scheme == "http" and found.hostname in _LOOPBACK))
+
+
+def post_to_slack(url: str, message: dict[str, Any], attempts: int = 2) -> bool:
+    """Post `message` to a Slack response_url, retrying once; False when it could not be posted (or the
+    URL is not one replies may go to). The URL is a credential of sorts: it is never logged."""
+    if not slack_url_allowed(url):
+        logger.warning("Not posting to a response_url outside Slack and SLACK_EXTRA_RESPONSE_HOSTS")
+        return False
+    body = json.dumps(message).encode()
+    for attempt in range(1, attempts + 1):
+        request = urllib.request.Request(
+            url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=_SLACK_TIMEOUT_SECONDS) as answer:
+                answer.read()
+            return True
+        except (URLError, OSError, ValueError) as exc:  # URLError covers HTTP errors; ValueError: bad URL
+            logger.warning("Could not post to Slack", extra={"attempt": attempt, "error": type(exc).__name__})
+    return False
 
 
 def _subject(text: str) -> str:
@@ -139,8 +169,8 @@ def _subject(text: str) -> str:
     return plain if len(plain) <= _SUBJECT_LIMIT else plain[: _SUBJECT_LIMIT - 3] + "..."
 
 
-def _failed(metric: str, message: str, exc: Exception, notification: Notification) -> None:
-    code = error_code(exc)
+def _failed(metric: str, message: str, exc: Exception | None, notification: Notification) -> None:
+    code = error_code(exc) if exc is not None else None
     logger.error(
         message,
         extra={

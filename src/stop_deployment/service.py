@@ -165,6 +165,18 @@ def stop_active_deployments(
     return list(reports.values()), outcomes
 
 
+def stop_listed(
+    deployment_ids: list[str],
+    group: Target,
+    auto_rollback: settings.RollbackChoice | None,
+    caller: Caller,
+) -> list[DeploymentOutcome]:
+    """Stop these deployments of `group` (listed earlier, e.g. shown in a prompt), in parallel; each
+    outcome is reported as in a fan-out."""
+    with ThreadPoolExecutor(max_workers=MAX_PARALLEL_CALLS) as pool:
+        return list(pool.map(lambda d: _stop_listed(d, group, None, auto_rollback, caller), deployment_ids))
+
+
 def _allowed(reports: dict[Target, TargetReport], caller: Caller) -> list[Target]:
     """The groups the allowlist admits; the others are reported as refused, never listed."""
     allowed = [target for target in reports if settings.get().allows(target)]

@@ -14,6 +14,7 @@ from .target import Target
 
 T = TypeVar("T")
 MAX_FREEZE_MINUTES = 7 * 24 * 60  # a freeze always ends
+MAX_SLACK_CONFIRM_MINUTES = 30  # Slack's response_url lasts 30 minutes
 
 # Every variable this module reads (the template and the README list the same).
 VARIABLES = (
@@ -38,6 +39,10 @@ VARIABLES = (
     "FREEZE_EXEMPT_MARKER",
     "FREEZE_ON_ERROR",
     "ALARM_FREEZE_MINUTES",
+    "SLACK_CONFIRM",
+    "SLACK_CONFIRM_MINUTES",
+    "SLACK_EXTRA_RESPONSE_HOSTS",
+    "AWS_LAMBDA_FUNCTION_NAME",
 )
 
 _BOOLEANS = {"true": True, "false": False}
@@ -81,6 +86,14 @@ class Settings:
     freeze_on_error: str = "allow"  # allow or stop: what a freeze check that cannot complete means
     # After an alarm stopped deployments, freeze the groups it guards this long (0: off).
     alarm_freeze_minutes: int = 0
+    # Slack: which stops ask for a click first (group, always, never), for how long a prompt holds,
+    # and the host:port values besides Slack's own that replies may be posted to (tests, demos).
+    slack_confirm: str = "group"
+    slack_confirm_minutes: int = 5
+    slack_extra_response_hosts: frozenset[str] = frozenset()
+    # Set by Lambda: the function defers slow Slack work to an asynchronous invocation of itself.
+    # Unset (tests, make serve): the work runs in the request.
+    function_name: str | None = None
 
     @property
     def freezes_configured(self) -> bool:
@@ -134,6 +147,14 @@ def load(environ: Mapping[str, str]) -> Settings:
         freeze_exempt_marker=environ.get("FREEZE_EXEMPT_MARKER", "").strip() or "[freeze-exempt]",
         freeze_on_error=_choice(environ, "FREEZE_ON_ERROR", {"allow": "allow", "stop": "stop"}, "allow"),
         alarm_freeze_minutes=_seconds(environ, "ALARM_FREEZE_MINUTES", "0", MAX_FREEZE_MINUTES),
+        slack_confirm=_choice(
+            environ, "SLACK_CONFIRM", {"group": "group", "always": "always", "never": "never"}, "group"
+        ),
+        slack_confirm_minutes=max(
+            1, _seconds(environ, "SLACK_CONFIRM_MINUTES", "5", MAX_SLACK_CONFIRM_MINUTES)
+        ),
+        slack_extra_response_hosts=_hosts(environ.get("SLACK_EXTRA_RESPONSE_HOSTS", "")),
+        function_name=environ.get("AWS_LAMBDA_FUNCTION_NAME", "").strip() or None,
     )
 
 
@@ -233,6 +254,17 @@ def _seconds(environ: Mapping[str, str], name: str, default: str, most: int | No
         limit = f" and at most {most}" if most is not None else ""
         raise ConfigurationError(f"{name} must be a whole number, 0 or more{limit}; got {raw!r}")
     return int(raw)
+
+
+def _hosts(raw: str) -> frozenset[str]:
+    """host:port values, comma-separated."""
+    hosts = frozenset(part.strip().lower() for part in raw.split(",") if part.strip())
+    for host in hosts:
+        if not re.fullmatch(r"[a-z0-9.-]+:\d{1,5}", host):
+            raise ConfigurationError(
+                f"SLACK_EXTRA_RESPONSE_HOSTS takes host:port values, comma-separated; got {host!r}"
+            )
+    return hosts
 
 
 def _freeze_calendars(raw: str) -> tuple[tuple[str, tuple[str, ...]], ...]:

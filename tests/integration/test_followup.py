@@ -2,16 +2,14 @@
 recorded and announced once, and followed to the end of its rollback by events or by the sweep."""
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import boto3
 import pytest
 
 from local import fake_codedeploy
-from local.slack import signed
+from local.slack import response_url, signed
 from local.world import (
     IN_FLIGHT_ID,
     OTHER_TEAM_ID,
@@ -298,28 +296,12 @@ def test_without_a_ledger_codedeploy_events_and_the_sweep_do_nothing(
     assert fake_codedeploy.calls() == []
 
 
-class _SlackStandIn(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]]
-
-    def do_POST(self) -> None:
-        self.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *_: Any) -> None:
-        pass
-
-
 @pytest.fixture
-def slack_response_url() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """A local stand-in for Slack's response_url on 127.0.0.1, and what was posted to it."""
-    received: list[dict[str, Any]] = []
-    handler = type("Handler", (_SlackStandIn,), {"received": received})
-    server = HTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/commands/T0123ABCD/1/secret", received
-    server.shutdown()
-    server.server_close()
+def slack_response_url(configure: Any) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A local stand-in for Slack's response_url on 127.0.0.1, allowed, and what was posted to it."""
+    with response_url() as stand_in:
+        configure(SLACK_EXTRA_RESPONSE_HOSTS=stand_in.host, SLACK_CONFIRM="never")
+        yield stand_in.url, stand_in.received
 
 
 def test_a_slack_stop_hears_its_follow_ups_in_the_same_conversation(

@@ -83,7 +83,10 @@ def test_no_rollback_flag_is_sent_as_false(chatops: Any, lambda_context: Any) ->
     assert stops == [{"deploymentId": IN_FLIGHT_ID, "autoRollbackEnabled": False}]
 
 
-def test_stop_group_stops_every_deployment_in_flight_there(chatops: Any, lambda_context: Any) -> None:
+def test_stop_group_stops_every_deployment_in_flight_there(
+    chatops: Any, configure: Any, lambda_context: Any
+) -> None:
+    configure(SLACK_CONFIRM="never")  # tests/integration/test_slack_confirm.py asks first
     message = reply(lambda_handler(rest("stop checkout/prod"), lambda_context))
 
     assert message["response_type"] == "in_channel"

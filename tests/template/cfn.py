@@ -6,7 +6,8 @@ out the intrinsic functions for chosen parameter values, as CloudFormation would
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,10 @@ SLACK_PARAMETER = "/stop-deployment/slack-signing-secret"
 SLACK_SECRET_ARN = (
     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:stop-deployment/slack-signing-secret-AbCdEf"
 )
-SLACK_ROUTE = ("POST", "/slack/commands")
+# The routes Slack signs (no authorizer): the slash command, and the app's interactivity (clicks).
+SLACK_COMMAND_ROUTE = ("POST", "/slack/commands")
+SLACK_INTERACTION_ROUTE = ("POST", "/slack/interactions")
+SLACK_ROUTES = (SLACK_COMMAND_ROUTE, SLACK_INTERACTION_ROUTE)
 # The IAM-authorised routes: stops and reads of deployments, and the manual freezes.
 STOP_ROUTES = (
     ("POST", "/stop"),
@@ -75,6 +79,11 @@ FREEZE_ROUTES = (
 FREEZE_SWEEP_INPUT = {"sweep": "freezes"}
 NOTIFY_TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:release-notifications"
 FREEZE_CALENDARS = '{"*/prod":["holiday-freeze"],"payments/*":["pci-window","holiday-freeze"]}'
+
+# The stop function is named (so that its role can name it without a circular dependency): its
+# name and unqualified ARN for the stack name in PSEUDO_PARAMETERS.
+STOP_FUNCTION_NAME = "stop-deployment-StopDeployment"
+STOP_FUNCTION_ARN = f"arn:aws:lambda:eu-west-1:123456789012:function:{STOP_FUNCTION_NAME}"
 
 # What CloudFormation would name the resources whose Ref the function's environment carries, for
 # the tests that hand that environment to the settings (Evaluator gives the logical IDs instead).
@@ -103,6 +112,9 @@ PUT_ITEM = "dynamodb:PutItem"
 UPDATE_ITEM = "dynamodb:UpdateItem"
 GET_ITEM = "dynamodb:GetItem"
 SCAN = "dynamodb:Scan"
+QUERY = "dynamodb:Query"
+DELETE_ITEM = "dynamodb:DeleteItem"
+INVOKE_FUNCTION = "lambda:InvokeFunction"
 PUBLISH = "sns:Publish"
 
 NO_VALUE = object()  # what Ref AWS::NoValue evaluates to: the item or key disappears
@@ -311,3 +323,33 @@ def pattern_matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> boo
         ):
             return False
     return True
+
+
+def allows(
+    statements: Sequence[Mapping[str, Any]], action: str, resource: str, leading_keys: Sequence[str] = ()
+) -> bool:
+    """Whether the (Allow-only) statements allow one request: an action on a resource, with the
+    partition keys a DynamoDB request names. Only the conditions this template uses are understood;
+    any other one fails the test rather than being guessed at."""
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        if action not in statement["Action"]:
+            continue
+        if not any(fnmatchcase(resource, pattern) for pattern in statement["Resource"]):
+            continue
+        condition = statement.get("Condition", {})
+        if not condition:
+            return True
+        [(operator, keys)] = condition.items()
+        [(key, values)] = keys.items()
+        assert key == "dynamodb:LeadingKeys", key
+        if operator == "ForAllValues:StringEquals":
+            matches = all(found in values for found in leading_keys)
+        else:
+            # StringLike: * and ? as in fnmatch (the template's values use no [...]).
+            assert operator == "ForAllValues:StringLike", condition
+            assert not any("[" in value for value in values), values
+            matches = all(any(fnmatchcase(found, value) for value in values) for found in leading_keys)
+        if matches:
+            return True
+    return False

@@ -82,10 +82,10 @@ STOP_REQUEST_EVENT = {
 @pytest.mark.parametrize(
     ("parameters", "stop_principals"),
     [
-        ({}, ["apigateway.amazonaws.com"] * 7 + [EVENTS_PRINCIPAL] * 4 + [ALARM_PRINCIPAL]),
+        ({}, ["apigateway.amazonaws.com"] * 8 + [EVENTS_PRINCIPAL] * 4 + [ALARM_PRINCIPAL]),
         (
             {"AlarmTopicArn": TOPIC_ARN},
-            ["apigateway.amazonaws.com"] * 7
+            ["apigateway.amazonaws.com"] * 8
             + [EVENTS_PRINCIPAL] * 4
             + [ALARM_PRINCIPAL, "sns.amazonaws.com"],
         ),
@@ -96,7 +96,8 @@ def test_only_the_intended_services_may_invoke_each_function(
 ) -> None:
     # Given the Lambda permissions, Then the stop function is invoked by the API, the stops' rules
     # (alarms, stop requests, deployments that start, the freeze sweep), alarms (and the alarm
-    # topic), and the follow-up function by the follow-ups' two rules only.
+    # topic), and the follow-up function by the follow-ups' two rules only. (The stop function's
+    # invocation of itself needs no permission here: its role, of the same account, suffices.)
     permissions = resources_of_type(cfn_template, "AWS::Lambda::Permission", **parameters).values()
 
     principals: dict[str, list[str]] = {}

@@ -7,8 +7,6 @@ statements one by one in test_iam.py.
 """
 
 import json
-from collections.abc import Mapping, Sequence
-from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
@@ -37,35 +35,13 @@ from tests.template.cfn import (
     SWEEP_RULE_ID,
     TABLE_ID,
     UPDATE_ITEM,
+    allows,
     load_event,
     resources_of_type,
     role_statements,
 )
 
 TABLE_ARN = f"{TABLE_ID}.Arn"  # what Evaluator makes of !GetAtt StopsTable.Arn
-
-
-def _allows(
-    statements: Sequence[Mapping[str, Any]], action: str, resource: str, leading_keys: Sequence[str] = ()
-) -> bool:
-    """Whether the (Allow-only) statements allow one request: an action on a resource, with the
-    partition keys a DynamoDB request names. Only the conditions this template uses are understood;
-    any other one fails the test rather than being guessed at."""
-    for statement in statements:
-        assert statement["Effect"] == "Allow"
-        if action not in statement["Action"]:
-            continue
-        if not any(fnmatchcase(resource, pattern) for pattern in statement["Resource"]):
-            continue
-        condition = statement.get("Condition", {})
-        if not condition:
-            return True
-        assert condition.keys() == {"ForAllValues:StringEquals"}, condition
-        [(key, values)] = condition["ForAllValues:StringEquals"].items()
-        assert key == "dynamodb:LeadingKeys", key
-        if all(found in values for found in leading_keys):
-            return True
-    return False
 
 
 def test_freeze_sweep_runs_every_five_minutes_on_the_stop_function_with_its_own_input(
@@ -118,9 +94,9 @@ def test_the_follow_up_function_gets_no_freeze_sweep_and_cannot_stop_anything(
                 DiscoverAlarmTargets=discover,
                 FreezeCalendars=calendars,
             )
-            assert not _allows(statements, STOP, "*")
-            assert not _allows(statements, LIST_APPLICATIONS, "*")
-            assert not _allows(statements, GET_CALENDAR_STATE, DOCUMENT_ARN_PREFIX + "holiday-freeze")
+            assert not allows(statements, STOP, "*")
+            assert not allows(statements, LIST_APPLICATIONS, "*")
+            assert not allows(statements, GET_CALENDAR_STATE, DOCUMENT_ARN_PREFIX + "holiday-freeze")
 
 
 @pytest.mark.parametrize("discover", ["true", "false"])
@@ -141,18 +117,18 @@ def test_stop_role_allows_every_call_of_the_freeze_sweep_whatever_the_options(
     )
     group = GROUP_ARN_PREFIX + "checkout/prod"
 
-    assert _allows(statements, GET_ITEM, TABLE_ARN, [FREEZES_KEY])
-    assert _allows(statements, LIST_APPLICATIONS, "*")
+    assert allows(statements, GET_ITEM, TABLE_ARN, [FREEZES_KEY])
+    assert allows(statements, LIST_APPLICATIONS, "*")
     for application in ("checkout", "payments"):  # any application a glob's first part matches
-        assert _allows(statements, LIST_GROUPS, APPLICATION_ARN_PREFIX + application)
+        assert allows(statements, LIST_GROUPS, APPLICATION_ARN_PREFIX + application)
     for action in (LIST, BATCH_GET, GET):
-        assert _allows(statements, action, group)
-    assert _allows(statements, STOP, "*")
-    assert _allows(statements, PUT_ITEM, TABLE_ARN, ["d-7QK2M4X1B"])  # the stop, recorded
+        assert allows(statements, action, group)
+    assert allows(statements, STOP, "*")
+    assert allows(statements, PUT_ITEM, TABLE_ARN, ["d-7QK2M4X1B"])  # the stop, recorded
     calendar = DOCUMENT_ARN_PREFIX + "holiday-freeze"
-    assert _allows(statements, GET_CALENDAR_STATE, calendar) is bool(calendars)
+    assert allows(statements, GET_CALENDAR_STATE, calendar) is bool(calendars)
     # The deployments themselves stay readable in the allowed groups only.
-    assert _allows(statements, LIST, GROUP_ARN_PREFIX + "payments/prod") is (allowed == "*")
+    assert allows(statements, LIST, GROUP_ARN_PREFIX + "payments/prod") is (allowed == "*")
 
 
 def test_stop_role_may_set_lift_and_list_manual_freezes_on_the_freezes_item_only(
@@ -161,16 +137,18 @@ def test_stop_role_may_set_lift_and_list_manual_freezes_on_the_freezes_item_only
     # Given the default options, Then PUT /freezes/... may create the freezes item (the first
     # freeze ever: a conditional PutItem) or add to it (UpdateItem SET), DELETE may remove one
     # (UpdateItem REMOVE with ReturnValues, which needs no permission of its own) and GET /freezes
-    # may read it; reads and updates reach no stop's item, and nothing may delete, query or scan.
+    # may read it; updates reach no stop's item (reads may: Slack's status command), and nothing may
+    # delete, query or scan.
     statements = role_statements(cfn_template)
 
     for action in (GET_ITEM, UPDATE_ITEM, PUT_ITEM):
-        assert _allows(statements, action, TABLE_ARN, [FREEZES_KEY]), action
-    for action in (GET_ITEM, UPDATE_ITEM):
-        assert not _allows(statements, action, TABLE_ARN, ["d-7QK2M4X1B"]), action
-        assert not _allows(statements, action, TABLE_ARN, [FREEZES_KEY, "d-7QK2M4X1B"]), action
+        assert allows(statements, action, TABLE_ARN, [FREEZES_KEY]), action
+    assert not allows(statements, UPDATE_ITEM, TABLE_ARN, ["d-7QK2M4X1B"])
+    assert not allows(statements, UPDATE_ITEM, TABLE_ARN, [FREEZES_KEY, "d-7QK2M4X1B"])
+    assert not allows(statements, UPDATE_ITEM, TABLE_ARN, ["freezes-x"])  # that item only
+    assert allows(statements, GET_ITEM, TABLE_ARN, ["d-7QK2M4X1B"])
     for action in ("dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchWriteItem"):
-        assert not _allows(statements, action, TABLE_ARN, [FREEZES_KEY]), action
+        assert not allows(statements, action, TABLE_ARN, [FREEZES_KEY]), action
     # No condition narrows what an update may return or touch.
     conditions = [json.dumps(s["Condition"]) for s in statements if "Condition" in s]
     assert not [c for c in conditions if "dynamodb:ReturnValues" in c or "dynamodb:Attributes" in c]

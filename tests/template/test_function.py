@@ -28,9 +28,12 @@ from tests.template.cfn import (
     function_properties,
 )
 
+# What Lambda itself sets in every function's environment (reserved: a template cannot set them),
+# among those the settings module reads.
+SET_BY_LAMBDA = {"AWS_LAMBDA_FUNCTION_NAME"}
 # What the settings module reads, and Powertools' own variables: the template sets exactly these.
 EXPECTED_ENVIRONMENT = {
-    *settings.VARIABLES,
+    *(set(settings.VARIABLES) - SET_BY_LAMBDA),
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
@@ -144,7 +147,8 @@ def test_tracing_is_active_only_when_enabled(
 def test_environment_variables_are_exactly_the_expected_set(
     cfn_template: dict[str, Any], function_id: str
 ) -> None:
-    # Both functions read the same settings: each gets every variable settings.VARIABLES names.
+    # Both functions read the same settings: each gets every variable settings.VARIABLES names,
+    # but those Lambda sets itself.
     variables = function_properties(cfn_template, function_id)["Environment"]["Variables"]
 
     assert set(variables) == EXPECTED_ENVIRONMENT
@@ -159,6 +163,9 @@ def test_environment_variables_are_exactly_the_expected_set(
     assert variables["SLACK_ALLOWED_USERS"] == {"Ref": "SlackAllowedUsers"}
     assert variables["SLACK_ALLOWED_CHANNELS"] == {"Ref": "SlackAllowedChannels"}
     assert variables["SLACK_ALLOWED_TEAMS"] == {"Ref": "SlackAllowedTeams"}
+    assert variables["SLACK_CONFIRM"] == {"Ref": "SlackConfirm"}
+    assert variables["SLACK_CONFIRM_MINUTES"] == {"Ref": "SlackConfirmMinutes"}
+    assert variables["SLACK_EXTRA_RESPONSE_HOSTS"] == {"Ref": "SlackExtraResponseHosts"}
     assert variables["STOPS_TABLE"] == {"Ref": TABLE_ID}
     assert variables["CONFIRM_AFTER_SECONDS"] == {"Ref": "ConfirmAfterSeconds"}
     assert variables["NOTIFY_TOPIC_ARN"] == {

@@ -2,9 +2,10 @@
 
 The stop function's role may stop, read deployments and alarms (and, with calendar freezes, Change
 Calendar states), list applications and their groups (to expand globs in the freeze sweep and
-discovery), record stops, and read and update the one ledger item that holds the set freezes; the
-follow-up function's role may read deployments and keep the ledger, and stop nothing. What freezes
-need of the stop role, call by call, is in test_freezes.py.
+discovery), record stops, read any ledger item, update only the one that holds the set freezes and
+Slack's confirmation prompts, and, with Slack, invoke itself; the follow-up function's role may read
+deployments and keep the ledger, and stop nothing. What freezes need of the stop role, call by call,
+is in test_freezes.py; what Slack needs, in test_slack.py.
 """
 
 import re
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from stop_deployment.ledger import FREEZES_KEY
+from stop_deployment.triggers.slack.confirm import PREFIX as CONFIRMATION_PREFIX
 from tests.template.cfn import (
     ALARM_ARN_PREFIX,
     APPLICATION_ARN_PREFIX,
@@ -31,6 +33,7 @@ from tests.template.cfn import (
     GET_PARAMETER,
     GET_SECRET,
     GROUP_ARN_PREFIX,
+    INVOKE_FUNCTION,
     LIST,
     LIST_ALARM_TAGS,
     LIST_APPLICATIONS,
@@ -46,6 +49,7 @@ from tests.template.cfn import (
     SLACK_PARAMETER,
     SLACK_SECRET_ARN,
     STOP,
+    STOP_FUNCTION_ARN,
     TABLE_ID,
     UPDATE_ITEM,
     Evaluator,
@@ -54,15 +58,23 @@ from tests.template.cfn import (
 )
 
 # The stop ledger, on the stack's own table only (no index): the stop function records stops (a
-# conditional put, on any key), and reads and updates the one item that holds the set freezes; the
-# follow-up function reads the stops, records rollbacks, settles and sweeps.
+# conditional put, on any key: the freezes item and confirmation prompts are first put too), reads
+# any one item (the freezes, a prompt, a stop for Slack's status command), and updates only the one
+# item that holds the set freezes and the confirmation prompts; the follow-up function reads the
+# stops, records rollbacks, settles and sweeps.
 RECORD_STOPS = {"Effect": "Allow", "Action": [PUT_ITEM], "Resource": [f"{TABLE_ID}.Arn"]}
-READ_AND_SET_FREEZES = {
+READ_LEDGER_ITEMS = {"Effect": "Allow", "Action": [GET_ITEM], "Resource": [f"{TABLE_ID}.Arn"]}
+SET_FREEZES_AND_CLAIM_CONFIRMATIONS = {
     "Effect": "Allow",
-    "Action": sorted([GET_ITEM, UPDATE_ITEM]),
+    "Action": [UPDATE_ITEM],
     "Resource": [f"{TABLE_ID}.Arn"],
-    "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [FREEZES_KEY]}},
+    "Condition": {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [FREEZES_KEY, CONFIRMATION_PREFIX + "*"]}
+    },
 }
+STOP_ROLE_LEDGER = [RECORD_STOPS, READ_LEDGER_ITEMS, SET_FREEZES_AND_CLAIM_CONFIRMATIONS]
+# With Slack: the work handed over to an asynchronous invocation of the stop function itself.
+DEFER_SLACK_WORK_TO_ITSELF = {"Effect": "Allow", "Action": [INVOKE_FUNCTION], "Resource": [STOP_FUNCTION_ARN]}
 FOLLOW_STOPS = {
     "Effect": "Allow",
     "Action": sorted([GET_ITEM, PUT_ITEM, UPDATE_ITEM, SCAN]),
@@ -104,9 +116,9 @@ def test_role_allows_stop_anywhere_and_reads_only_in_the_default_allowed_groups(
     # group here, applications and their groups may be listed (the freeze sweep expands globs
     # whatever the options), the alarm tags only the alarms named with the prefix, the alarms in
     # ALARM are listed (alarm freezes are always on: the prefix cannot be empty), and the function
-    # records stops, reads and sets freezes in their one ledger item, and notifies the topic the
-    # stack creates; no Change Calendar is read. SAM adds the first statement for the on-failure
-    # queue.
+    # records stops, reads ledger items, sets freezes and claims confirmations, and notifies the
+    # topic the stack creates; no Change Calendar is read, and without Slack the function may not
+    # invoke itself. SAM adds the first statement for the on-failure queue.
     assert role_statements(cfn_template) == [
         SEND_FAILURES,
         {"Effect": "Allow", "Action": [STOP], "Resource": ["*"]},
@@ -119,8 +131,7 @@ def test_role_allows_stop_anywhere_and_reads_only_in_the_default_allowed_groups(
         LIST_GROUPS_OF_APPLICATIONS,
         {"Effect": "Allow", "Action": [LIST_ALARM_TAGS], "Resource": [ALARM_ARN_PREFIX + "kill-switch-*"]},
         READ_ALARMS_IN_ALARM,
-        RECORD_STOPS,
-        READ_AND_SET_FREEZES,
+        *STOP_ROLE_LEDGER,
         PUBLISH_TO_OWN_TOPIC,
         ENCRYPT_FOR_OWN_TOPIC,
     ]
@@ -130,12 +141,13 @@ def test_role_allows_stop_anywhere_and_reads_only_in_the_default_allowed_groups(
 @pytest.mark.parametrize("topic", ["", NOTIFY_TOPIC_ARN])
 @pytest.mark.parametrize("slack", ["", SLACK_PARAMETER, SLACK_SECRET_ARN])
 @pytest.mark.parametrize("freeze_minutes", ["0", "10080"])
-def test_stop_role_puts_stops_in_its_own_ledger_table_and_reads_and_updates_only_the_freezes_item(
+def test_stop_role_puts_and_reads_its_ledger_and_updates_only_freezes_and_confirmations(
     cfn_template: dict[str, Any], allowed: str, topic: str, slack: str, freeze_minutes: str
 ) -> None:
-    # It records each stop with a conditional put (any key), and reads the freezes item on every
-    # START (so whatever AlarmFreezeMinutes says); it never scans, queries or deletes, and reads
-    # or updates no stop's item.
+    # It records each stop with a conditional put (any key), reads the freezes item on every START
+    # (so whatever AlarmFreezeMinutes says) and a stop's item for Slack's status command (so whether
+    # Slack is configured or not: a stop's item is no secret); it never scans, queries or deletes,
+    # and updates no stop's item.
     statements = role_statements(
         cfn_template,
         AllowedDeploymentGroups=allowed,
@@ -145,15 +157,16 @@ def test_stop_role_puts_stops_in_its_own_ledger_table_and_reads_and_updates_only
     )
 
     on_dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in s["Action"])]
-    assert on_dynamodb == [RECORD_STOPS, READ_AND_SET_FREEZES]
+    assert on_dynamodb == STOP_ROLE_LEDGER
 
 
-def test_freezes_statement_allows_only_the_item_the_ledger_keeps_the_freezes_in(
+def test_updates_are_allowed_only_on_the_freezes_item_and_confirmation_prompts(
     cfn_template: dict[str, Any],
 ) -> None:
     # Given the table's key (one string partition key, which dynamodb:LeadingKeys holds the value
-    # of), Then GetItem and UpdateItem are allowed only when every partition key the request names
-    # is the freezes item's (ForAllValues: ForAnyValue would let a batch name other items too).
+    # of), Then UpdateItem is allowed only when every partition key the request names is the
+    # freezes item's or a confirmation prompt's (ForAllValues: ForAnyValue would let a batch name
+    # other items too); GetItem on any item, with no condition.
     table = cfn_template["Resources"][TABLE_ID]["Properties"]
     [partition_key] = table["KeySchema"]
     assert partition_key["KeyType"] == "HASH"
@@ -163,10 +176,14 @@ def test_freezes_statement_allows_only_the_item_the_ledger_keeps_the_freezes_in(
 
     statements = role_statements(cfn_template)
 
-    [freezes] = [s for s in statements if GET_ITEM in s["Action"] or UPDATE_ITEM in s["Action"]]
-    assert freezes["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [FREEZES_KEY]}}
-    assert freezes["Action"] == sorted([GET_ITEM, UPDATE_ITEM])
-    assert freezes["Resource"] == [f"{TABLE_ID}.Arn"]
+    [updates] = [s for s in statements if UPDATE_ITEM in s["Action"]]
+    assert updates["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["freezes", "confirm#*"]}
+    }
+    assert (FREEZES_KEY, CONFIRMATION_PREFIX) == ("freezes", "confirm#")  # the keys the code uses
+    assert updates["Action"] == [UPDATE_ITEM]
+    assert updates["Resource"] == [f"{TABLE_ID}.Arn"]
+    assert [s for s in statements if GET_ITEM in s["Action"]] == [READ_LEDGER_ITEMS]
 
 
 @pytest.mark.parametrize("allowed", ["*", "checkout/prod,*/staging"])
@@ -268,8 +285,7 @@ def test_discovery_adds_only_the_group_configuration_read(cfn_template: dict[str
         LIST_GROUPS_OF_APPLICATIONS,
         {"Effect": "Allow", "Action": [LIST_ALARM_TAGS], "Resource": [ALARM_ARN_PREFIX + "stop-*"]},
         READ_ALARMS_IN_ALARM,
-        RECORD_STOPS,
-        READ_AND_SET_FREEZES,
+        *STOP_ROLE_LEDGER,
         PUBLISH_TO_OWN_TOPIC,
         ENCRYPT_FOR_OWN_TOPIC,
     ]
@@ -403,15 +419,19 @@ def test_role_grants_no_wildcard_action_and_no_write_but_stop(
     discovery = {BATCH_GET_GROUPS}
     own_key = set() if topic else {GENERATE_DATA_KEY, DECRYPT}
     # The only writes: StopDeployment, the on-failure records into the stack's own queue, the
-    # stops put in the ledger, the freezes set in it, and the notifications (with the own topic's
-    # key).
+    # stops put in the ledger, the freezes and confirmations set in it, the notifications (with the
+    # own topic's key), and, with Slack, the invocation of the function itself.
     writes = {STOP, SEND_MESSAGE, PUT_ITEM, UPDATE_ITEM, PUBLISH} | own_key
-    assert actions == writes | reads | (discovery if discover == "true" else set())
+    deferral = {INVOKE_FUNCTION} if slack else set()
+    assert actions == writes | reads | deferral | (discovery if discover == "true" else set())
     assert all("*" not in action for action in actions)
     assert all(statement["Effect"] == "Allow" for statement in statements)
     assert [s["Resource"] for s in statements if s["Action"] == [SEND_MESSAGE]] == [[f"{QUEUE_ID}.Arn"]]
     assert [s["Resource"] for s in statements if PUT_ITEM in s["Action"]] == [[f"{TABLE_ID}.Arn"]]
     assert [s["Resource"] for s in statements if PUBLISH in s["Action"]] == [[topic or NOTIFY_TOPIC_ID]]
+    assert [s for s in statements if INVOKE_FUNCTION in s["Action"]] == (
+        [DEFER_SLACK_WORK_TO_ITSELF] if slack else []
+    )
     # Only actions without a resource type are granted on "*" (StopDeployment, ListApplications),
     # and DescribeAlarms (which lists composite alarms only when granted on "*"); KMS only through
     # the service that holds the Slack signing secret, or through SNS on the stack's own key.
@@ -424,14 +444,12 @@ def test_role_grants_no_wildcard_action_and_no_write_but_stop(
     )
     conditional = [s for s in statements if "Condition" in s]
     expected_conditional = (
-        [sorted([GET_ITEM, UPDATE_ITEM])]
-        + ([] if topic else [sorted(own_key)])
-        + ([[DECRYPT]] if slack else [])
+        [[UPDATE_ITEM]] + ([] if topic else [sorted(own_key)]) + ([[DECRYPT]] if slack else [])
     )
     assert [s["Action"] for s in conditional] == expected_conditional
-    # The ledger's reads and updates only on the freezes item; KMS only through a service.
+    # The ledger's updates only on the freezes item and the prompts; KMS only through a service.
     assert [s["Condition"] for s in conditional if s["Action"][0].startswith("dynamodb:")] == [
-        READ_AND_SET_FREEZES["Condition"]
+        SET_FREEZES_AND_CLAIM_CONFIRMATIONS["Condition"]
     ]
     on_kms = [s for s in conditional if s["Action"][0].startswith("kms:")]
     assert all(set(s["Condition"]) == {"StringEquals"} for s in on_kms)
@@ -446,25 +464,30 @@ def test_without_slack_the_role_reads_no_secret_and_decrypts_nothing(
     cfn_template: dict[str, Any], parameters: dict[str, str]
 ) -> None:
     # Given SlackSigningSecretParam empty (the default) and a given notification topic, Then no
-    # Parameter Store, Secrets Manager or KMS permission at all (the only condition left is the one
-    # that keeps the ledger's reads and updates on the freezes item).
+    # Parameter Store, Secrets Manager or KMS permission at all, and no invocation of the function
+    # itself (the only condition left is the one that keeps the ledger's updates on the freezes
+    # item and the prompts).
     statements = role_statements(
         cfn_template, DiscoverAlarmTargets="true", NotifyTopicArn=NOTIFY_TOPIC_ARN, **parameters
     )
 
     actions = {action for statement in statements for action in statement["Action"]}
-    assert not {action for action in actions if action.split(":")[0] in ("ssm", "secretsmanager", "kms")}
-    assert [s for s in statements if "Condition" in s] == [READ_AND_SET_FREEZES]
+    assert not {a for a in actions if a.split(":")[0] in ("ssm", "secretsmanager", "kms", "lambda")}
+    assert [s for s in statements if "Condition" in s] == [SET_FREEZES_AND_CLAIM_CONFIRMATIONS]
     # With the stack's own topic, the only KMS permission is the one for that topic's key.
     own_topic = role_statements(cfn_template, DiscoverAlarmTargets="true", **parameters)
-    assert [s for s in own_topic if "Condition" in s] == [READ_AND_SET_FREEZES, ENCRYPT_FOR_OWN_TOPIC]
+    assert [s for s in own_topic if "Condition" in s] == [
+        SET_FREEZES_AND_CLAIM_CONFIRMATIONS,
+        ENCRYPT_FOR_OWN_TOPIC,
+    ]
 
 
 def test_slack_secret_in_parameter_store_is_readable_and_decryptable_through_ssm_only(
     cfn_template: dict[str, Any],
 ) -> None:
     # Given an SSM parameter name (it starts with /, so it follows "parameter" directly), Then
-    # exactly that parameter may be read, and KMS may decrypt only on behalf of SSM.
+    # exactly that parameter may be read, KMS may decrypt only on behalf of SSM, and the function
+    # may hand Slack's work to itself.
     baseline = role_statements(cfn_template)
 
     statements = role_statements(cfn_template, SlackSigningSecretParam=SLACK_PARAMETER)
@@ -482,6 +505,7 @@ def test_slack_secret_in_parameter_store_is_readable_and_decryptable_through_ssm
             "Resource": ["*"],
             "Condition": {"StringEquals": {"kms:ViaService": "ssm.eu-west-1.amazonaws.com"}},
         },
+        DEFER_SLACK_WORK_TO_ITSELF,
     ]
 
 
@@ -495,8 +519,9 @@ def test_slack_secret_in_parameter_store_is_readable_and_decryptable_through_ssm
 def test_slack_secret_in_secrets_manager_is_readable_and_decryptable_through_secrets_manager_only(
     cfn_template: dict[str, Any], secret_arn: str, secret_region: str
 ) -> None:
-    # Given a Secrets Manager secret's full ARN, Then exactly that secret may be read, and KMS may
-    # decrypt only on behalf of Secrets Manager in the secret's region.
+    # Given a Secrets Manager secret's full ARN, Then exactly that secret may be read, KMS may
+    # decrypt only on behalf of Secrets Manager in the secret's region, and the function may hand
+    # Slack's work to itself.
     baseline = role_statements(cfn_template)
 
     statements = role_statements(cfn_template, SlackSigningSecretParam=secret_arn)
@@ -512,6 +537,7 @@ def test_slack_secret_in_secrets_manager_is_readable_and_decryptable_through_sec
                 "StringEquals": {"kms:ViaService": f"secretsmanager.{secret_region}.amazonaws.com"}
             },
         },
+        DEFER_SLACK_WORK_TO_ITSELF,
     ]
 
 
@@ -534,7 +560,8 @@ def test_slack_conditions_pick_the_store_of_every_accepted_value(
     cfn_template: dict[str, Any], value: str, read: str | None, service: str | None
 ) -> None:
     # Given a value the parameter's pattern accepts, Then exactly one store is readable (none when
-    # empty), and the read comes with a decrypt through that same service only.
+    # empty), and the read comes with a decrypt through that same service only, and with the
+    # invocation of the function itself (the work it hands over is signed with that secret).
     assert re.fullmatch(cfn_template["Parameters"]["SlackSigningSecretParam"]["AllowedPattern"], value)
     evaluator = Evaluator(cfn_template, {"SlackSigningSecretParam": value})
     assert evaluator.condition("SlackSigningSecretInParameterStore") is (service == "ssm")
@@ -547,11 +574,12 @@ def test_slack_conditions_pick_the_store_of_every_accepted_value(
     if read is None:
         assert added == []
         return
-    [reads, decrypts] = added
+    [reads, decrypts, defers] = added
     assert reads["Action"] == [read]
     assert reads["Resource"] != ["*"]
     assert decrypts["Action"] == [DECRYPT]
     assert decrypts["Condition"]["StringEquals"]["kms:ViaService"].startswith(f"{service}.")
+    assert defers == DEFER_SLACK_WORK_TO_ITSELF
 
 
 @pytest.mark.parametrize("function_id", FUNCTION_IDS)

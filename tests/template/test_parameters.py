@@ -73,8 +73,25 @@ def test_parameters_offer_the_values_the_settings_accept(sam_template: dict[str,
     assert parameters["AlarmTargets"]["Default"] == "{}"
     assert parameters["AlarmTargetsTagKey"]["Default"] == "stop-deployment:targets"
     assert parameters["AlarmTopicArn"]["Default"] == ""
-    for name in ("SlackSigningSecretParam", "SlackAllowedUsers", "SlackAllowedChannels", "SlackAllowedTeams"):
+    for name in (
+        "SlackSigningSecretParam",
+        "SlackAllowedUsers",
+        "SlackAllowedChannels",
+        "SlackAllowedTeams",
+        "SlackExtraResponseHosts",
+    ):
         assert parameters[name]["Default"] == ""
+    # Slack: a group's stop asks for a click unless told otherwise; a prompt lasts 5 minutes, and at
+    # most as long as Slack's response_url (30 minutes).
+    assert parameters["SlackConfirm"]["AllowedValues"] == ["group", "always", "never"]
+    assert parameters["SlackConfirm"]["Default"] == "group"
+    confirm_minutes = parameters["SlackConfirmMinutes"]
+    assert (confirm_minutes["Type"], confirm_minutes["Default"]) == ("Number", 5)
+    assert (confirm_minutes["MinValue"], confirm_minutes["MaxValue"]) == (
+        1,
+        settings.MAX_SLACK_CONFIRM_MINUTES,
+    )
+    assert settings.MAX_SLACK_CONFIRM_MINUTES == 30
     assert parameters["NotifyTopicArn"]["Default"] == ""
     confirm_after = parameters["ConfirmAfterSeconds"]
     assert (confirm_after["Type"], confirm_after["Default"], confirm_after["MinValue"]) == ("Number", 300, 0)
@@ -106,6 +123,7 @@ def test_settings_accept_every_value_the_parameters_allow(cfn_template: dict[str
         "DiscoverAlarmTargets",
         "FreezeAutoRollback",
         "FreezeOnError",
+        "SlackConfirm",
     )
     for name in choices:
         for value in cfn_template["Parameters"][name]["AllowedValues"]:
@@ -157,6 +175,19 @@ def test_settings_accept_every_value_the_parameters_allow(cfn_template: dict[str
         assert settings.load(variables(AlarmFreezeMinutes=str(minutes))).alarm_freeze_minutes == minutes
     with pytest.raises(ConfigurationError, match="ALARM_FREEZE_MINUTES"):
         settings.load(variables(AlarmFreezeMinutes=str(limits["MaxValue"] + 1)))
+    # Slack: confirm a group's stop for 5 minutes, post replies to Slack alone; the settings take
+    # every choice and the whole range of minutes.
+    assert (defaults.slack_confirm, defaults.slack_confirm_minutes) == ("group", 5)
+    assert defaults.slack_extra_response_hosts == frozenset()
+    for choice in ("group", "always", "never"):
+        assert settings.load(variables(SlackConfirm=choice)).slack_confirm == choice
+    limits = cfn_template["Parameters"]["SlackConfirmMinutes"]
+    for minutes in (limits["MinValue"], limits["Default"], limits["MaxValue"]):
+        assert settings.load(variables(SlackConfirmMinutes=str(minutes))).slack_confirm_minutes == minutes
+    hosts = settings.load(variables(SlackExtraResponseHosts="127.0.0.1:3001,localhost:8080"))
+    assert hosts.slack_extra_response_hosts == {"127.0.0.1:3001", "localhost:8080"}
+    # Lambda names the function itself (AWS_LAMBDA_FUNCTION_NAME); the template does not.
+    assert defaults.function_name is None
 
 
 def test_follow_up_reserved_concurrency_is_a_parameter_of_its_own_defaulting_to_2(
@@ -346,3 +377,34 @@ def test_freeze_exempt_marker_pattern(sam_template: dict[str, Any], marker: str,
 
     fits = parameter["MinLength"] <= len(marker) <= parameter["MaxLength"]
     assert bool(fits and re.fullmatch(parameter["AllowedPattern"], marker)) is accepted
+
+
+@pytest.mark.parametrize(
+    ("hosts", "accepted"),
+    [
+        ("", True),  # production: replies go to Slack alone
+        ("127.0.0.1:3001", True),
+        ("localhost:8080,127.0.0.1:3001", True),
+        ("slack-fake.example.com:443", True),
+        ("127.0.0.1", False),  # host:port, always
+        ("127.0.0.1:3001, localhost:8080", False),  # no spaces
+        ("127.0.0.1:3001,", False),
+        ("http://127.0.0.1:3001", False),  # hosts, not URLs
+        ("*:443", False),
+        ("127.0.0.1:123456", False),
+        ("a" * 250 + ".example:1", False),  # over MaxLength: Lambda's 4 KB of variables
+    ],
+)
+def test_slack_extra_response_hosts_pattern_accepts_what_the_settings_take(
+    sam_template: dict[str, Any], cfn_template: dict[str, Any], hosts: str, accepted: bool
+) -> None:
+    parameter = sam_template["Parameters"]["SlackExtraResponseHosts"]
+
+    fits = len(hosts) <= parameter["MaxLength"]
+    assert bool(fits and re.fullmatch(parameter["AllowedPattern"], hosts)) is accepted
+    if accepted:  # whatever CloudFormation lets through, the function starts with
+        loaded = settings.load(deployed_environment(cfn_template, SlackExtraResponseHosts=hosts))
+        assert loaded.slack_extra_response_hosts == {h.lower() for h in hosts.split(",") if h}
+    description = " ".join(parameter["Description"].split())
+    assert "production" in description
+    assert "127.0.0.1 and localhost" in description

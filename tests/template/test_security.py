@@ -8,7 +8,8 @@ queue, the rules' retries and dead letters, the log groups' retention and the AP
 format. None of that is repeated here. These tests state rules instead, checked over every role and
 every resource policy the SAM transform produces, for the defaults and with every optional feature
 on, so that a resource or permission added later is judged as well: no write but StopDeployment, the
-failure records, the stop ledger and the notifications, only Lambda may assume a role, every service
+failure records, the stop ledger, the notifications and the stop function's invocation of itself
+(Slack's work handed over), only Lambda may assume a role, every service
 a resource policy admits is named with its source, every key is the account's own, and checkov is
 silenced only where reviewed. Last, what is stored at rest: the ledger (encrypted, recoverable,
 expiring, kept when the stack goes) and the notification topic (encrypted with a rotated key).
@@ -30,6 +31,7 @@ from tests.template.cfn import (
     GENERATE_DATA_KEY,
     GET_CALENDAR_STATE,
     GET_ITEM,
+    INVOKE_FUNCTION,
     NOTIFY_KEY_ID,
     NOTIFY_TOPIC_ARN,
     NOTIFY_TOPIC_ID,
@@ -41,6 +43,7 @@ from tests.template.cfn import (
     SLACK_PARAMETER,
     SLACK_SECRET_ARN,
     STOP,
+    STOP_FUNCTION_ARN,
     TABLE_ID,
     TOPIC_ARN,
     UPDATE_ITEM,
@@ -141,6 +144,9 @@ def _problems(statement: Mapping[str, Any], notify_topic: str) -> list[str]:
         elif action in LEDGER_ACTIONS:
             if resources != [f"{TABLE_ID}.Arn"]:
                 problems.append(f"{action} on {resources}: only on the stack's own ledger table")
+        elif action == INVOKE_FUNCTION:
+            if resources != [STOP_FUNCTION_ARN] or condition:
+                problems.append(f"{action} on {resources}: only the stop function, by its own name")
         elif action == PUBLISH:
             if resources != [notify_topic]:
                 problems.append(f"{action} on {resources}: only to the notification topic {notify_topic}")
@@ -188,6 +194,14 @@ def test_no_role_may_write_anything_but_stop_deployment_its_failure_records_ledg
         if STOP in as_list(statement["Action"])
     }
     assert stoppers == {FUNCTION_ID + "Role"}
+    # And only it may invoke a function (itself, with Slack configured: every option here has it).
+    invokers = {
+        logical_id
+        for logical_id, found in policies.items()
+        for statement in found
+        if INVOKE_FUNCTION in as_list(statement["Action"])
+    }
+    assert invokers == ({FUNCTION_ID + "Role"} if parameters.get("SlackSigningSecretParam") else set())
     evaluator = Evaluator(cfn_template, parameters)
     for _, resource_type, properties in _existing(cfn_template, evaluator):
         if resource_type == "AWS::IAM::Role":

@@ -33,8 +33,8 @@ def test_sam_translator_makes_only_the_expected_resources(cfn_template: dict[str
             *["AWS::Lambda::Function"] * 2,  # the stops, the follow-ups
             *["AWS::IAM::Role"] * 2,
             *["AWS::Lambda::EventInvokeConfig"] * 2,
-            # seven routes, six EventBridge rules, the alarm action, the alarm topic (conditional)
-            *["AWS::Lambda::Permission"] * 15,
+            # eight routes, six EventBridge rules, the alarm action, the alarm topic (conditional)
+            *["AWS::Lambda::Permission"] * 16,
             "AWS::ApiGatewayV2::Api",
             "AWS::ApiGatewayV2::Stage",
             # alarms, stop requests, deployments that start and the freeze sweep (freezes), how
@@ -65,6 +65,8 @@ def test_outputs_give_the_api_url_the_functions_the_table_and_the_topic(
 
     assert outputs["HttpApiUrl"]["Value"] == f"https://{API_ID}.execute-api.eu-west-1.amazonaws.com/"
     assert outputs["SlackCommandUrl"]["Value"] == outputs["HttpApiUrl"]["Value"] + "slack/commands"
+    assert outputs["SlackInteractivityUrl"]["Value"] == outputs["HttpApiUrl"]["Value"] + "slack/interactions"
+    assert "Interactivity Request URL" in outputs["SlackInteractivityUrl"]["Description"]
     assert outputs["FunctionArn"]["Value"] == f"{FUNCTION_ID}.Arn"
     assert outputs["FunctionName"]["Value"] == FUNCTION_ID
     assert outputs["FollowUpFunctionName"]["Value"] == FOLLOW_UP_FUNCTION_ID

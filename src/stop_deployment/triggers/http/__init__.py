@@ -28,6 +28,12 @@ def _slack_command(request: HttpRequest, _: dict[str, str]) -> dict[str, Any]:
     return route.slash_command(request)
 
 
+def _slack_interaction(request: HttpRequest, _: dict[str, str]) -> dict[str, Any]:
+    from ..slack import route
+
+    return route.interaction(request)
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -61,6 +67,9 @@ ROUTES = (
     ),
     Route("DELETE", "/freezes/{application}/{group}", api.unfreeze, "Lift the freeze set on a group"),
     Route("POST", "/slack/commands", _slack_command, "Slack slash command (signed by Slack, not IAM)"),
+    Route(
+        "POST", "/slack/interactions", _slack_interaction, "Slack button clicks (signed by Slack, not IAM)"
+    ),
 )
 
 

@@ -1,9 +1,12 @@
 """What the person in Slack sees: Block Kit messages with the same words as the text fallback."""
 
+from collections.abc import Mapping
 from typing import Any
 
+from ... import settings
 from ...results import DeploymentOutcome, DeploymentStatus, StopResult, TargetReport
 from ...target import Target
+from . import command
 from .authorise import Sender
 from .command import escape
 
@@ -19,6 +22,8 @@ USAGE = (
     "`freezes` list the freezes in force: set by people, alarms in ALARM, closed Change Calendars\n"
     "`help` this message"
 )
+CONFIRM_ACTION = "stop_confirmed"
+CANCEL_ACTION = "stop_cancelled"
 _LISTED_FREEZES = 8
 _TEXT_LIMIT = 3000
 _ROLLBACK = {True: "rollback requested", False: "no rollback", None: "rollback as the group decides"}
@@ -61,12 +66,19 @@ def stopped_group(
     return in_channel(headline, "\n".join(lines))
 
 
-def status(found: DeploymentStatus) -> dict[str, Any]:
+def status(found: DeploymentStatus, stopped: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A deployment's status; with `stopped` (its stop in the ledger), who stopped it, when and why."""
     lines = [
         f"`{found['deploymentId']}` in {found['applicationName']}/{found['deploymentGroupName']}: "
         f"*{found['status']}*",
         f"created by {found.get('creator', 'unknown')}",
     ]
+    if stopped and stopped.get("requester"):
+        why = f": {escape(str(stopped['reason']))}" if stopped.get("reason") else ""
+        lines.append(
+            f"stop asked by {escape(str(stopped['requester']))} ({stopped.get('trigger')}) "
+            f"at {stopped.get('recordedAt', '?')}{why}"
+        )
     if error := found.get("errorInformation"):
         lines.append(f"{error.get('code', '')}: {error.get('message', '')}")
     if rollback := found.get("rollbackInfo"):
@@ -104,6 +116,101 @@ def freezes(found: list[dict[str, str]], problems: list[str]) -> dict[str, Any]:
         lines[_LISTED_FREEZES:] = [f"and {len(lines) - _LISTED_FREEZES} more: `GET /freezes` lists them all"]
     lines += [f":warning: {escape(problem)}; this list may be incomplete" for problem in problems]
     headline = f":snowflake: {len(found)} freeze(s) in force" if found else "No freeze is in force"
+    return in_channel(headline, "\n".join(lines))
+
+
+def acknowledgement(sender: Sender, asked: Any) -> dict[str, Any]:
+    """What Slack shows at once while the handed-over work runs; its result replaces it."""
+    if isinstance(asked, command.StopGroup) or settings.get().slack_confirm == "always":
+        return in_channel(f":hourglass_flowing_sand: Looking up what `{echo(asked)}` would stop…")
+    doing = {"stop": "stopping", "freeze": "freezing", "unfreeze": "lifting the freeze on"}
+    verb, subject = echo(asked).split(" ", 1)
+    return in_channel(f":hourglass_flowing_sand: <@{sender.user_id}> asked; {doing[verb]} `{subject}`…")
+
+
+def echo(asked: Any) -> str:
+    """The command as the person typed it, in short."""
+    if isinstance(asked, command.Status):
+        return f"status {asked.deployment_id}"
+    if isinstance(asked, command.FreezeGroup):
+        return f"freeze {asked.pattern}"
+    if isinstance(asked, command.Unfreeze):
+        return f"unfreeze {asked.pattern}"
+    if isinstance(asked, command.StopGroup):
+        return f"stop {asked.target}"
+    if isinstance(asked, command.StopDeployment):
+        return f"stop {asked.deployment_id}"
+    return "freezes" if isinstance(asked, command.ListFreezes) else "help"
+
+
+def confirmation_prompt(
+    sender: Sender,
+    target: str,
+    found: list[DeploymentStatus],
+    key: str,
+    rollback: bool | None,
+    minutes: int,
+) -> dict[str, Any]:
+    """What would be stopped, with a danger button (and Slack's own confirmation dialog) and Cancel."""
+    count = f"{len(found)} deployment{'s' if len(found) != 1 else ''}"
+    headline = (
+        f":warning: <@{sender.user_id}> asked to stop {count} in `{target}` ({_ROLLBACK[rollback]}). "
+        f"Confirm within {minutes} minutes; deployments that start later are not included."
+    )
+    lines = "\n".join(
+        f"`{d['deploymentId']}` {d['status']}, created by {escape(d.get('creator', 'unknown'))}, "
+        f"created {d.get('createTime', '?')[:16].replace('T', ' ')} UTC"
+        for d in found
+    )
+    message = in_channel(headline, lines)
+    message["blocks"].append(
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": CONFIRM_ACTION,
+                    "style": "danger",
+                    "text": {"type": "plain_text", "text": f"Stop {count}"},
+                    "value": key,
+                    "confirm": {
+                        "title": {"type": "plain_text", "text": f"Stop {count}?"},
+                        "text": {
+                            "type": "plain_text",
+                            "text": f"CodeDeploy will stop {count} in {target}."[:300],
+                        },
+                        "confirm": {"type": "plain_text", "text": "Stop them"},
+                        "deny": {"type": "plain_text", "text": "Keep them running"},
+                        "style": "danger",
+                    },
+                },
+                {
+                    "type": "button",
+                    "action_id": CANCEL_ACTION,
+                    "text": {"type": "plain_text", "text": "Cancel"},
+                    "value": key,
+                },
+            ],
+        }
+    )
+    return message
+
+
+def confirmed(
+    sender: Sender, target: str, outcomes: list[DeploymentOutcome], unconfirmed: list[str]
+) -> dict[str, Any]:
+    """The confirmed stop's outcome, replacing the prompt."""
+    lines = [
+        f"`{o['deploymentId']}` {o['outcome'].replace('_', ' ')}"
+        + (f" ({o['status']})" if o.get("status") else "")
+        + (f": {o['message']}" if o.get("message") else "")
+        for o in outcomes
+    ]
+    lines += [f"`{d}` not confirmed: it started after the prompt; still running" for d in unconfirmed]
+    stopped = sum(o["outcome"] == "stop_requested" for o in outcomes)
+    headline = (
+        f":octagonal_sign: <@{sender.user_id}> confirmed: stopped {stopped} of {len(outcomes)} in `{target}`"
+    )
     return in_channel(headline, "\n".join(lines))
 
 

@@ -1,24 +1,27 @@
-"""POST /slack/commands: verify, read the form, parse the command, authorise, act, reply.
+"""POST /slack/commands and POST /slack/interactions: verify, read, authorise, then answer within
+Slack's 3 seconds.
 
-Every reply is a 200 with a Slack message (Slack shows nothing for other statuses), except a
-request that is not Slack's (401) and a missing signing secret (503).
+A slash command's help, status, freeze list and refusals are answered at once; a stop, freeze or
+unfreeze is acknowledged at once and handed to an asynchronous invocation (deferral.py), whose result
+replaces the acknowledgement through the command's response_url. A click on a confirmation prompt is
+handed over the same way. Every reply is a 200 with a Slack message (Slack shows nothing for other
+statuses), except a request that is not Slack's (401) and a missing signing secret (503).
 """
 
-import os
-import re
+import json
 import time
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
-from ... import service
-from ...errors import InvalidRequest, SlackSignatureInvalid, StopDeploymentError
+from ... import notify
+from ...errors import InvalidRequest, SlackSignatureInvalid
 from ...observability import logger
 from ...validation import check
 from ..http.error_responses import json_response
 from ..http.request import HttpRequest
-from . import command, messages
-from .authorise import Sender, refusal
+from . import command, messages, work
+from .authorise import Sender
+from .deferral import Kind, Work, send
 from .signature import signature_problem, signing_secret
 
 _SLACK_ID = {"type": "string", "pattern": "^[A-Z0-9]+$"}
@@ -34,13 +37,90 @@ FORM_SCHEMA = {
         "text": {"type": "string"},
     },
 }
-# Where follow-ups are posted (followup.py): Slack's own address; outside Lambda (the demo, the tests)
-# also a stand-in on the loopback address. Inside Lambda the loopback is the runtime API's.
-_SLACK_REPLY_URL = re.compile(r"^https://hooks\.slack\.com/[!-~]+$")
-_LOCAL_REPLY_URL = re.compile(r"^http://127\.0\.0\.1:\d+/[!-~]*$")
+# The fields of a button click (block_actions) this function uses; only its own two buttons.
+_ID_OBJECT = {"type": "object", "required": ["id"], "properties": {"id": _SLACK_ID}}
+INTERACTION_SCHEMA = {
+    "type": "object",
+    "required": ["type", "team", "channel", "user", "actions", "response_url"],
+    "properties": {
+        "type": {"const": "block_actions"},
+        "team": _ID_OBJECT,
+        "channel": _ID_OBJECT,
+        "user": {**_ID_OBJECT, "properties": {"id": _SLACK_ID, "username": {"type": "string"}}},
+        "response_url": {"type": "string"},
+        "actions": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["action_id", "value"],
+                "properties": {
+                    "action_id": {"enum": [messages.CONFIRM_ACTION, messages.CANCEL_ACTION]},
+                    "value": {"type": "string", "pattern": "^confirm#[0-9a-f]{32}$"},
+                },
+            },
+        },
+    },
+}
 
 
 def slash_command(request: HttpRequest) -> dict[str, Any]:
+    form = _verified_form(request)
+    try:
+        check("Slack slash command", FORM_SCHEMA, form)
+    except InvalidRequest:
+        return _reply(
+            messages.ephemeral(
+                "Slack sent a slash command without its team, channel or user; nothing was done."
+            )
+        )
+    sender = Sender(form["team_id"], form["channel_id"], form["user_id"], form.get("user_name", ""))
+    asked = command.parse(form.get("text", ""))
+    if isinstance(asked, command.Help):
+        return _reply(work.answer(sender, asked, None))
+    if refusal := work.refused(sender):
+        return _reply(refusal)
+    reply_url = _reply_url(form.get("response_url", ""))
+    handed_over = (
+        isinstance(asked, work.DEFERRED)
+        and reply_url is not None
+        and send(Work("command", sender, reply_url, text=form.get("text", "")))
+    )
+    if handed_over:
+        return _reply(messages.acknowledgement(sender, asked))
+    return _reply(work.answer(sender, asked, reply_url))
+
+
+def interaction(request: HttpRequest) -> dict[str, Any]:
+    """A click on a confirmation prompt's button: Slack only needs a 200; what it did replaces the
+    prompt through the click's response_url."""
+    form = _verified_form(request)
+    try:
+        payload = json.loads(form.get("payload", ""))
+        check("Slack interaction", INTERACTION_SCHEMA, payload)
+    except ValueError as exc:  # InvalidRequest is a ValueError too: a payload that is not JSON, or not ours
+        logger.warning("Slack interaction refused", extra={"reason": str(exc)[:200]})
+        raise InvalidRequest("The interaction is not a click on one of this app's buttons") from None
+    reply_url = _reply_url(payload["response_url"])
+    if reply_url is None:
+        raise InvalidRequest("The interaction's response_url is not Slack's")
+    user = payload["user"]
+    sender = Sender(payload["team"]["id"], payload["channel"]["id"], user["id"], user.get("username", ""))
+    (action,) = payload["actions"]
+    kind: Kind = "confirm" if action["action_id"] == messages.CONFIRM_ACTION else "cancel"
+    clicked = Work(kind, sender, reply_url, confirmation=action["value"])
+    if refusal := work.refused(sender):
+        notify.post_to_slack(reply_url, {**refusal, "replace_original": False}, attempts=1)
+    elif not send(clicked):
+        message = work.perform(clicked)
+        if message is not None:
+            notify.post_to_slack(reply_url, {**message, "replace_original": True})
+    return {"statusCode": 200, "headers": {}, "body": "", "isBase64Encoded": False}
+
+
+def _verified_form(request: HttpRequest) -> dict[str, str]:
+    """The form of a request Slack signed; SlackSignatureInvalid before anything is read otherwise."""
     headers = request.headers
     problem = signature_problem(
         signing_secret(),
@@ -53,102 +133,17 @@ def slash_command(request: HttpRequest) -> dict[str, Any]:
         # The reason is safe to log; the signature and the secret never are.
         logger.warning("Slack request refused", extra={"reason": problem, "sourceIp": request.source_ip})
         raise SlackSignatureInvalid("The request is not signed by this Slack app, or is too old")
-    form = dict(parse_qsl(request.body, keep_blank_values=True))
-    try:
-        check("Slack slash command", FORM_SCHEMA, form)
-    except InvalidRequest:
-        return _reply(
-            messages.ephemeral(
-                "Slack sent a slash command without its team, channel or user; nothing was done."
-            )
-        )
-    sender = Sender(form["team_id"], form["channel_id"], form["user_id"], form.get("user_name", ""))
-    return _reply(_answer(sender, command.parse(form.get("text", "")), _reply_url(form)))
+    return dict(parse_qsl(request.body, keep_blank_values=True))
 
 
-def _answer(sender: Sender, asked: command.Command, reply_url: str | None) -> dict[str, Any]:
-    if isinstance(asked, command.Help):
-        return messages.ephemeral(f"{asked.problem or ''}\n{messages.USAGE}".strip())
-    if reason := refusal(sender):
-        logger.warning(
-            "Slack user refused",
-            extra={"slackUserId": sender.user_id, "slackChannelId": sender.channel_id, "reason": reason},
-        )
-        return messages.ephemeral(f":no_entry: {reason}; nothing was done.")
-    caller = service.Caller(
-        "slack",
-        requester=f"{sender.user_name} ({sender.user_id})",
-        details={
-            "slackUserId": sender.user_id,
-            "slackUserName": sender.user_name,
-            "slackChannelId": sender.channel_id,
-            "slackTeamId": sender.team_id,
-        },
-        reply_url=reply_url,
-    )
-    try:
-        return _run(sender, asked, caller)
-    except StopDeploymentError as exc:
-        return messages.ephemeral(f":warning: `{_echo(asked)}` failed: {exc}.")
-
-
-def _run(sender: Sender, asked: command.Command, caller: service.Caller) -> dict[str, Any]:
-    if isinstance(asked, command.FreezeGroup | command.Unfreeze | command.ListFreezes):
-        return _freezes(sender, asked, caller)
-    if isinstance(asked, command.Help):  # answered before authorisation; here for the type checker
-        return messages.ephemeral(messages.USAGE)
-    if isinstance(asked, command.Status):
-        return messages.status(service.describe_deployment(asked.deployment_id))
-    if isinstance(asked, command.StopGroup):
-        (report,), outcomes = service.stop_active_deployments(
-            {asked.target: ["slack"]}, asked.auto_rollback, caller
-        )
-        return messages.stopped_group(sender, asked.target, report, outcomes)
-    result = service.stop_deployment(asked.deployment_id, asked.auto_rollback, caller)
-    try:
-        now = service.describe_deployment(asked.deployment_id)
-    except StopDeploymentError:
-        now = None  # the stop itself is reported either way
-    return messages.stopped_one(sender, result, now)
-
-
-def _freezes(
-    sender: Sender,
-    asked: command.FreezeGroup | command.Unfreeze | command.ListFreezes,
-    caller: service.Caller,
-) -> dict[str, Any]:
-    from ... import freeze  # only the freeze commands load the freeze code
-
-    if isinstance(asked, command.ListFreezes):
-        found, failures = freeze.freezes_now()
-        return messages.freezes([f.listed() for f in found], [str(failure) for failure in failures])
-    by = caller.requester or sender.user_id
-    if isinstance(asked, command.Unfreeze):
-        return messages.unfrozen(sender, freeze.lift_freeze(asked.pattern, by).listed())
-    until = datetime.now(UTC) + timedelta(minutes=asked.minutes)
-    return messages.frozen(sender, freeze.set_freeze(asked.pattern, until, asked.reason, by).listed())
-
-
-def _reply_url(form: dict[str, str]) -> str | None:
-    """The command's response_url when it is one to post follow-ups to; a doubtful one is ignored
-    (the stop matters more than its follow-ups) and never logged (it is a credential)."""
-    url = form.get("response_url", "")
-    local = "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
-    if _SLACK_REPLY_URL.match(url) or (local and _LOCAL_REPLY_URL.match(url)):
+def _reply_url(url: str) -> str | None:
+    """The response_url when replies may be posted there (notify.slack_url_allowed); a doubtful one is
+    ignored, and the command runs in the request, without follow-ups. Never logged: it is a credential."""
+    if notify.slack_url_allowed(url):
         return url
     if url:
         logger.warning("Slack sent a response_url this function does not post to; no follow-ups in Slack")
     return None
-
-
-def _echo(asked: command.Command) -> str:
-    if isinstance(asked, command.Status):
-        return f"status {asked.deployment_id}"
-    if isinstance(asked, command.FreezeGroup | command.Unfreeze):
-        return f"{'freeze' if isinstance(asked, command.FreezeGroup) else 'unfreeze'} {asked.pattern}"
-    if isinstance(asked, command.ListFreezes | command.Help):
-        return "freezes"
-    return f"stop {asked.target if isinstance(asked, command.StopGroup) else asked.deployment_id}"
 
 
 def _reply(message: dict[str, Any]) -> dict[str, Any]:
