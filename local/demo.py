@@ -153,16 +153,21 @@ def describe_request(event: dict[str, Any]) -> str:
         form = dict(parse_qsl(body))
         who = f"from {form['user_name']} in {form['channel_id']}"
         return f"{method} {path}: /stop-deployment {form['text']} ({who})"
+    if path.endswith("/slack/interactions"):
+        payload = json.loads(dict(parse_qsl(body))["payload"])
+        action = payload["actions"][0]
+        clicked = f"{action['action_id']} ({action['value']})"
+        return f"{method} {path}: {payload['user']['username']} clicked {clicked}"
     return f"{method} {path} {body}".rstrip()
 
 
 def describe_result(result: dict[str, Any]) -> str:
     """An HTTP response as status and body; an alarm's summary in one line; anything else as JSON."""
     if "statusCode" in result:
-        body = json.loads(result["body"])
+        body = json.loads(result["body"]) if result["body"] else {}
         if "response_type" in body:  # a Slack message: what the person sees
             return f"{result['statusCode']} Slack {body['response_type']}: {body['text']!r}"
-        return f"{result['statusCode']} {result['body']}"
+        return f"{result['statusCode']} {result['body'] or '(empty: Slack only needs the 200)'}"
     if "alarm" not in result:
         return json.dumps(result)
     targets = "; ".join(
@@ -235,11 +240,12 @@ def main() -> int:
         )
         print(f"         payments/prod: {OTHER_TEAM_ID} InProgress")
         results = [run_step(number, step) for number, step in enumerate(STEPS, start=1)]
-        from local import demo_freeze, demo_loop  # they build on this module's steps
+        from local import demo_freeze, demo_loop, demo_slack  # they build on this module's steps
 
         loop_results, queue = demo_loop.run(first_number=len(results) + 1)
         results += loop_results
         results += demo_freeze.run(len(results) + 1, queue)
+        results += demo_slack.run(len(results) + 1, queue)
         other = status_of(OTHER_TEAM_ID)
         print(f"\n{OTHER_TEAM_ID} (payments/prod, which nothing asked to stop) is still {other}.")
         print(f"{sum(results)} of {len(results)} steps did what they said.")

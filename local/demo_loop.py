@@ -11,10 +11,9 @@ from typing import Any
 
 import boto3
 
-from local import fake_codedeploy, slack, world
+from local import fake_codedeploy, world
 from local.context import LambdaContext
 from local.demo import Step, captured_logs, run_step
-from local.slack import signed
 
 STOP_DELAY_SECONDS = 0.5  # StopDeployment answers Pending; the deployment is Stopped this much later
 
@@ -29,7 +28,7 @@ def run(first_number: int) -> tuple[list[bool], str]:
     fake_codedeploy.set_stop_delay(STOP_DELAY_SECONDS)
     print(f"\nClosing the loop: ledger in DynamoDB table {table}, notifications on {topic}")
     print("(the demo reads the topic through a subscribed SQS queue; all on the local AWS)")
-    steps = (_alarm_stops, _a_failed_rollback_is_loud, _slack_hears_its_follow_ups)
+    steps = (_alarm_stops, _a_failed_rollback_is_loud)
     return [step(number, queue) for number, step in enumerate(steps, start=first_number)], queue
 
 
@@ -43,7 +42,7 @@ def _alarm_stops(number: int, queue: str) -> bool:
         ),
     )
     subjects = [note["Subject"] for note in show_notifications(queue)]
-    titles = _titles(_deliver_events(queue))
+    titles = _titles(deliver_events(queue))
     return (
         stopped
         and subjects == ["stop-deployment: 2 stopped in checkout/prod"]
@@ -54,7 +53,7 @@ def _alarm_stops(number: int, queue: str) -> bool:
 
 def _a_failed_rollback_is_loud(number: int, queue: str) -> bool:
     fake_codedeploy.set_rollback_result("Failed")
-    deployment_id = _new_deployment()
+    deployment_id = new_deployment()
     try:
         stopped = run_step(
             number,
@@ -67,36 +66,13 @@ def _a_failed_rollback_is_loud(number: int, queue: str) -> bool:
             ),
         )
         show_notifications(queue)
-        titles = _titles(_deliver_events(queue))
+        titles = _titles(deliver_events(queue))
     finally:
         fake_codedeploy.set_rollback_result("Succeeded")
     return stopped and any("FAILED" in t and "half-deployed" in t for t in titles)
 
 
-def _slack_hears_its_follow_ups(number: int, queue: str) -> bool:
-    deployment_id = _new_deployment()
-    with slack.response_url() as stand_in:
-        os.environ["SLACK_EXTRA_RESPONSE_HOSTS"] = stand_in.host  # the follow-ups read it too
-        stopped = run_step(
-            number,
-            Step(
-                "Slack: its follow-ups go to the command's response_url (a stand-in for Slack on 127.0.0.1)",
-                "slack-command-rest.json",
-                "200",
-                fresh=False,
-                prepare=lambda event: signed(event, text=f"stop {deployment_id}", response_url=stand_in.url),
-            ),
-        )
-        show_notifications(queue)
-        _deliver_events(queue)
-        del os.environ["SLACK_EXTRA_RESPONSE_HOSTS"]
-        posts = stand_in.received
-        for post in posts:
-            print(f"   slack    {post['response_type']}: {post['text'].splitlines()[0]}")
-    return stopped and len(posts) == 2 and "stopped; rollback" in posts[0]["text"]
-
-
-def _new_deployment() -> str:
+def new_deployment() -> str:
     """Another deployment in flight in checkout/prod: CodeDeploy never reuses an id, so neither does
     the loop (the ledger knows the ids the first steps stopped)."""
     return fake_codedeploy.create_deployment(boto3.client("codedeploy"), "checkout", "prod")
@@ -106,7 +82,7 @@ def _titles(notes: list[dict[str, Any]]) -> list[str]:
     return [json.loads(note["Message"])["content"]["title"] for note in notes]
 
 
-def _deliver_events(queue: str) -> list[dict[str, Any]]:
+def deliver_events(queue: str) -> list[dict[str, Any]]:
     """Wait for the stops to land, then hand each CodeDeploy event to the function, as EventBridge would."""
     from stop_deployment.handler import lambda_handler
 

@@ -29,9 +29,8 @@ def signed(
     """A copy of a REST v1 or HTTP API v2 slash-command event with `text` (and other form fields)
     replaced, signed with `secret` at `timestamp` (now by default), base64 kept as the event had it."""
     event = dict(event)
-    raw = event["body"]
     encoded = bool(event.get("isBase64Encoded"))
-    form = dict(parse_qsl(base64.b64decode(raw).decode() if encoded else raw, keep_blank_values=True))
+    form = form_of(event)
     if text is not None:
         form["text"] = text
     form.update(fields)
@@ -47,6 +46,16 @@ def signed(
         for name, value in (("X-Slack-Request-Timestamp", stamp), ("X-Slack-Signature", f"v0={digest}")):
             headers[names.get(name.lower(), name)] = [value] if key == "multiValueHeaders" else value
     return event
+
+
+def form_of(event: dict[str, Any]) -> dict[str, str]:
+    """The form a slash-command or interaction event carries (base64 undone)."""
+    raw = event["body"]
+    return dict(
+        parse_qsl(
+            base64.b64decode(raw).decode() if event.get("isBase64Encoded") else raw, keep_blank_values=True
+        )
+    )
 
 
 @dataclass
