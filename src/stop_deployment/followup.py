@@ -28,9 +28,10 @@ from .observability import count, logger
 from .results import DeploymentStatus
 from .service import Caller, take_touched
 
-# Slack accepts up to 5 posts to a command's response_url, for 30 minutes.
+# Slack accepts up to 5 posts to a command's response_url, for 30 minutes; the follow-ups leave one
+# for the command's own result (posted there when its work was handed over, or the prompt's outcome).
 SLACK_REPLY_WINDOW = timedelta(minutes=30)
-SLACK_POSTS_PER_COMMAND = 5
+SLACK_POSTS_PER_COMMAND = 5 - 1
 # How long a stopped deployment may show no rollbackInfo before "no rollback started" is reported.
 ROLLBACK_GRACE = timedelta(minutes=10)
 # The sweep leaves what it has not reached to the next one when the invocation has this little left.
@@ -269,8 +270,8 @@ def _tell(item: ledger.Item, notification: notify.Notification) -> None:
     url = item.get("replyUrl")
     if not url or _iso(_now()) >= str(item.get("replyUntil", "")):
         return
-    # Slack takes 5 posts per command: the last one is kept for a failed rollback, the news that
-    # must not be lost when a group stop has many deployments to report.
+    # The last post is kept for a failed rollback, the news that must not be lost when a group stop
+    # has many deployments to report.
     loud = notification.event_type == "RollbackFailed"
     limit = SLACK_POSTS_PER_COMMAND if loud else SLACK_POSTS_PER_COMMAND - 1
     key = "slack-reply#" + hashlib.sha256(url.encode()).hexdigest()  # the URL itself is a credential
@@ -282,7 +283,7 @@ def _tell(item: ledger.Item, notification: notify.Notification) -> None:
         return
     if not allowed:
         logger.warning(
-            "Slack's 5 posts for this command are used; the topic has the follow-up",
+            "Slack's posts for this command are used; the topic has the follow-up",
             extra={"deploymentId": item["deploymentId"], "eventType": notification.event_type},
         )
         return
