@@ -16,7 +16,7 @@ from local import fake_aws, fake_codedeploy, world
 from local.context import LambdaContext
 from stop_deployment import alarm_targets, cloudwatch, codedeploy, freeze, ledger, notify, service, settings
 from stop_deployment.observability import logger
-from stop_deployment.triggers.slack import signature
+from stop_deployment.triggers.slack import deferral, signature
 
 # CI replays the same examples every run (no surprise failures on a clean clone); locally, hypothesis
 # keeps exploring and remembers what failed in .hypothesis/.
@@ -59,6 +59,7 @@ def _forget_process_state() -> None:
     service.take_touched()  # what a test that called the service directly left for after_invocation
     alarm_targets.forget_discovered()
     signature.forget_secret()
+    deferral._lambda.cache_clear()
 
 
 class _CurrentStdout:

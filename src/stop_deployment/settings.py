@@ -150,8 +150,8 @@ def load(environ: Mapping[str, str]) -> Settings:
         slack_confirm=_choice(
             environ, "SLACK_CONFIRM", {"group": "group", "always": "always", "never": "never"}, "group"
         ),
-        slack_confirm_minutes=max(
-            1, _seconds(environ, "SLACK_CONFIRM_MINUTES", "5", MAX_SLACK_CONFIRM_MINUTES)
+        slack_confirm_minutes=_seconds(
+            environ, "SLACK_CONFIRM_MINUTES", "5", MAX_SLACK_CONFIRM_MINUTES, least=1
         ),
         slack_extra_response_hosts=_hosts(environ.get("SLACK_EXTRA_RESPONSE_HOSTS", "")),
         function_name=environ.get("AWS_LAMBDA_FUNCTION_NAME", "").strip() or None,
@@ -247,12 +247,14 @@ def _alarm_targets(raw: str) -> tuple[tuple[str, tuple[Target, ...]], ...]:
     return tuple(parsed)
 
 
-def _seconds(environ: Mapping[str, str], name: str, default: str, most: int | None = None) -> int:
-    """A whole number of seconds (or minutes, as the name says), 0 or more, at most `most`."""
+def _seconds(
+    environ: Mapping[str, str], name: str, default: str, most: int | None = None, least: int = 0
+) -> int:
+    """A whole number of seconds (or minutes, as the name says), `least` or more, at most `most`."""
     raw = environ.get(name, default).strip() or default
-    if not raw.isdigit() or (most is not None and int(raw) > most):
+    if not raw.isdigit() or int(raw) < least or (most is not None and int(raw) > most):
         limit = f" and at most {most}" if most is not None else ""
-        raise ConfigurationError(f"{name} must be a whole number, 0 or more{limit}; got {raw!r}")
+        raise ConfigurationError(f"{name} must be a whole number, {least} or more{limit}; got {raw!r}")
     return int(raw)
 
 
@@ -260,7 +262,7 @@ def _hosts(raw: str) -> frozenset[str]:
     """host:port values, comma-separated."""
     hosts = frozenset(part.strip().lower() for part in raw.split(",") if part.strip())
     for host in hosts:
-        if not re.fullmatch(r"[a-z0-9.-]+:\d{1,5}", host):
+        if not re.fullmatch(r"[a-z0-9.-]+:\d{1,5}", host) or not 0 < int(host.rsplit(":", 1)[1]) < 65536:
             raise ConfigurationError(
                 f"SLACK_EXTRA_RESPONSE_HOSTS takes host:port values, comma-separated; got {host!r}"
             )

@@ -47,9 +47,12 @@ def prompt(sender: Sender, asked: command.StopDeployment | command.StopGroup) ->
     if not config.allows(target):
         raise DeploymentGroupNotAllowed(f"{target} is not in ALLOWED_DEPLOYMENT_GROUPS")
     if not found:
-        return messages.in_channel(
-            f"<@{sender.user_id}> asked to stop `{target}`: no deployment was in flight"
+        what = (
+            f"`{asked.deployment_id}` was not"
+            if isinstance(asked, command.StopDeployment)
+            else "no deployment was"
         )
+        return messages.in_channel(f"<@{sender.user_id}> asked to stop `{target}`: {what} in flight")
     key = PREFIX + uuid.uuid4().hex
     now = int(time.time())
     ledger.add(
@@ -114,8 +117,11 @@ def _in_flight(asked: command.StopDeployment | command.StopGroup) -> tuple[Targe
 
 
 def _started_since(target: Target, shown: list[str]) -> list[str]:
-    """The group's deployments in flight now that the prompt did not show (best effort)."""
+    """The group's deployments in flight now that the prompt did not show, rollbacks left out (those
+    the confirmed stops just started among them); best effort."""
     try:
-        return [d for d in codedeploy.list_in_flight(target) if d not in shown]
+        others = [d for d in codedeploy.list_in_flight(target) if d not in shown]
+        creators = codedeploy.creators(others)
     except StopDeploymentError:
         return []
+    return [d for d in others if creators.get(d) != ROLLBACK_CREATOR]

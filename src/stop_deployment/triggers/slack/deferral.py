@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ... import settings
@@ -72,9 +73,17 @@ class Work:
     confirmation: str = ""  # confirm, cancel: the prompt's key in the ledger
 
 
+# Handing over happens before Slack's answer: one quick attempt, then the route does the work itself.
+_HAND_OVER_CONFIG = CONFIG.merge(
+    Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=1, read_timeout=1)
+)
+# Clocks of two Lambda hosts may differ a little: work "from the future" within this is accepted.
+_CLOCK_SKEW_SECONDS = 30
+
+
 @functools.cache
 def _lambda() -> "LambdaClient":
-    return long_lived(boto3.client("lambda", config=CONFIG))
+    return long_lived(boto3.client("lambda", config=_HAND_OVER_CONFIG))
 
 
 def send(work: Work) -> bool:
@@ -111,7 +120,7 @@ def read(event: dict[str, Any]) -> Work:
 def expired(event: dict[str, Any], now: float) -> bool:
     """Whether read()'s work was handed over more than MAX_AGE_SECONDS ago (a late retry): it must not
     run, since the person has long been told something else may be needed."""
-    return not 0 <= now - int(event[WORK_KEY]["issuedAt"]) <= MAX_AGE_SECONDS
+    return not -_CLOCK_SKEW_SECONDS <= now - int(event[WORK_KEY]["issuedAt"]) <= MAX_AGE_SECONDS
 
 
 def _payload(work: Work, issued_at: int) -> dict[str, Any]:
