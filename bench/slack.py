@@ -35,16 +35,15 @@ import contextlib
 import json
 import math
 import statistics
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
+from bench import worker
 from bench.coldstart import SECRET_NAME, child_environment
 from local import fake_codedeploy
 from local.fake_aws import lambda_ as fake_lambda
@@ -59,7 +58,6 @@ ROUNDS_AT_MOST = 7  # about 2 s a round, and 10 s for the command outside Lambda
 FUNCTION = "stop-deployment-bench"  # AWS_LAMBDA_FUNCTION_NAME: the function invokes itself by it
 APPLICATION = "bench-slack"
 PATHS = ("slack", "slack-secrets-manager")
-REPORT = "BENCH "  # the worker's report lines on stderr start with this
 READY = "READY\n"  # a handler worker's line once imported: awaited only for the deliverer
 # Each worker runs once per line it reads on stdin (an event) and reports: the handler's answer, when
 # it returned (time.time()) and how long the call took (perf_counter).
@@ -101,51 +99,25 @@ class Answer:
     seconds: float
 
 
-class Worker:
+class Worker(worker.Worker):
     """A Python process of its own running `script` (HANDLER or BASELINE) on each event sent to it."""
 
     def __init__(self, script: str, environment: dict[str, str], *arguments: str) -> None:
         self.spawned = time.time()
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", script, *arguments],
-            env=environment,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,  # the function's log lines
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        super().__init__(script, environment, *arguments, owner="bench/slack.py")
         self.runs = 0
 
     def ready(self) -> "Worker":
         """This worker once it has imported the function (so that it runs beside no timed case)."""
-        self._line(lambda line: line == READY)
+        self.line(lambda line: line == READY)
         return self
 
     def run(self, event: Any) -> Answer:
         """The worker's answer to `event`: its first one timed from spawn (cold), others by themselves."""
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(event) + "\n")
-        self.process.stdin.flush()
-        report = json.loads(self._line(lambda line: line.startswith(REPORT)).removeprefix(REPORT))
+        self.send(json.dumps(event))
+        report = self.report()
         cold, self.runs = self.runs == 0, self.runs + 1
         return Answer(report["response"], report["returned"] - self.spawned if cold else report["seconds"])
-
-    def _line(self, wanted: Callable[[str], bool]) -> str:
-        assert self.process.stderr is not None
-        other: list[str] = []
-        for line in self.process.stderr:
-            if wanted(line):
-                return line
-            other.append(line)
-        raise RuntimeError("a bench/slack.py worker ended:\n" + "".join(other))
-
-    def __enter__(self) -> "Worker":
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait()
 
 
 def measure(url: str, repeat: int) -> dict[str, Any]:

@@ -27,8 +27,6 @@ import json
 import math
 import os
 import statistics
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from bench import worker
 from bench.fanout import LATENCY
 from local import aws, fake_codedeploy
 from local.world import load_event, seed_stops_table
@@ -53,7 +52,6 @@ FROZEN, SPARED = "prod", "staging"
 FREEZE = f"*/{FROZEN}"
 PARALLEL = 20  # clients.MAX_PARALLEL_CALLS, checked in measure (importing it here would load settings)
 ROUNDS_AT_MOST = 4  # about 10 s a round, and 9 s to set up: under a minute
-REPORT = "BENCH "  # the worker's report lines on stderr start with this
 # Each worker reports once ready, then runs once per line it reads on stdin and reports.
 SWEEPER = """
 import json, sys, time
@@ -104,43 +102,16 @@ class Run:
     imports: float | None = None  # a first invocation's process: its imports, before it
 
 
-class Worker:
+class Worker(worker.Worker):
     """A Python process of its own, running `script` with `argument` once per run()."""
 
     def __init__(self, url: str, script: str, argument: Any) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", script, json.dumps(argument)],
-            env=_environment(url),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,  # the function's log lines
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.ready = self._report()
+        super().__init__(script, _environment(url), json.dumps(argument), owner="bench/sweep.py")
+        self.ready = self.report()
 
     def run(self) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        self.process.stdin.write("\n")
-        self.process.stdin.flush()
-        return self._report()
-
-    def _report(self) -> dict[str, Any]:
-        assert self.process.stderr is not None
-        other: list[str] = []
-        for line in self.process.stderr:
-            if line.startswith(REPORT):
-                report: dict[str, Any] = json.loads(line.removeprefix(REPORT))
-                return report
-            other.append(line)
-        raise RuntimeError("a bench/sweep.py worker ended:\n" + "".join(other))
-
-    def __enter__(self) -> "Worker":
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait()
+        self.send("")
+        return self.report()
 
 
 def measure(url: str, repeat: int) -> dict[str, Any]:

@@ -243,8 +243,6 @@ def test_confirm_stops_exactly_what_was_shown_and_replaces_the_prompt(
     assert f"`{later}` not confirmed: it started after the prompt; still running" in outcome["text"]
 
 
-
-
 def test_the_rollbacks_the_confirmed_stops_start_are_not_reported_as_unconfirmed(
     confirming: Slack,
 ) -> None:
