@@ -240,7 +240,9 @@ def freeze_after_alarm(alarm_name: str, targets: list[Target]) -> None:
     }
     for target in targets:
         try:
-            ledger.set_freeze(str(target), freeze)
+            if not ledger.set_freeze(str(target), freeze, only_if_longer=True):
+                logger.info("A longer freeze stands", extra={"target": str(target)})
+                continue
         except (ClientError, BotoCoreError) as exc:
             logger.error(
                 "Could not freeze after the alarm", extra={"target": str(target), "error": type(exc).__name__}

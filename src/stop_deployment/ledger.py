@@ -108,23 +108,36 @@ def freezes() -> dict[str, Item]:
     return found
 
 
-def set_freeze(pattern: str, freeze: Item) -> None:
-    """Set (or replace) the freeze on `pattern` (application/group, globs allowed)."""
+def set_freeze(pattern: str, freeze: Item, only_if_longer: bool = False) -> bool:
+    """Set (or replace) the freeze on `pattern` (application/group, globs allowed); with
+    `only_if_longer`, only when no freeze on it lasts as long (an alarm's short freeze must not cut a
+    person's long one). False when a longer freeze stood."""
+    condition = "attribute_exists(#freezes)"
+    names = {"#freezes": "freezes", "#pattern": pattern}
+    values = {":freeze": _value(freeze)}
+    if only_if_longer:
+        condition += " AND (attribute_not_exists(#freezes.#pattern) OR #freezes.#pattern.#until < :until)"
+        names["#until"] = "until"
+        values[":until"] = _value(freeze["until"])  # ISO 8601 in UTC: compared as text
     try:
         client().update_item(
             TableName=_table(),
             Key={"deploymentId": {"S": FREEZES_KEY}},
             UpdateExpression="SET #freezes.#pattern = :freeze",
-            ConditionExpression="attribute_exists(#freezes)",
-            ExpressionAttributeNames={"#freezes": "freezes", "#pattern": pattern},
-            ExpressionAttributeValues={":freeze": _value(freeze)},
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
         )
     except ClientError as exc:
         if not _condition_failed(exc):
             raise
-        # The first freeze ever: create the item; if another writer just did, set it again.
-        if not add({"deploymentId": FREEZES_KEY, "freezes": {pattern: freeze}}):
-            set_freeze(pattern, freeze)
+        if add({"deploymentId": FREEZES_KEY, "freezes": {pattern: freeze}}):
+            return True  # the first freeze ever
+        # The item exists: a longer freeze stands, or another writer just created the item.
+        return (
+            False if only_if_longer and pattern in freezes() else set_freeze(pattern, freeze, only_if_longer)
+        )
+    return True
 
 
 def lift_freeze(pattern: str) -> Item | None:

@@ -9,7 +9,9 @@ SlackRepliesFailed), never allowed to undo or hide a stop that happened.
 """
 
 import functools
+import http.client
 import json
+import re
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
@@ -36,6 +38,17 @@ if TYPE_CHECKING:
 _SUBJECT_LIMIT = 100  # SNS: ASCII, no line breaks, at most 100 characters
 _SLACK_TIMEOUT_SECONDS = AFTERWARDS_CONNECT_TIMEOUT_SECONDS + AFTERWARDS_READ_TIMEOUT_SECONDS
 _LOOPBACK = ("127.0.0.1", "localhost")
+_URL_CHARACTERS = re.compile(r"[!-~]+")  # printable ASCII, no space: nothing urllib would reinterpret
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect would take the reply to a host nobody checked: it is a failed post instead."""
+
+    def redirect_request(self, *_: Any) -> None:
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
 
 
 @dataclass(frozen=True)
@@ -131,7 +144,7 @@ def slack_url_allowed(url: str) -> bool:
     """Whether replies may be posted to `url`: Slack's hooks host over HTTPS, or a host:port listed in
     SLACK_EXTRA_RESPONSE_HOSTS (HTTPS; plain HTTP only on the loopback: tests and demos)."""
     try:
-        found = urllib.parse.urlsplit(url) if url.isascii() and url.isprintable() else None
+        found = urllib.parse.urlsplit(url) if _URL_CHARACTERS.fullmatch(url) else None
         port = found.port if found else None
     except ValueError:  # a port that is no number, a broken IPv6 address
         return False
@@ -156,10 +169,11 @@ def post_to_slack(url: str, message: dict[str, Any], attempts: int = 2) -> bool:
             url, data=body, headers={"Content-Type": "application/json"}, method="POST"
         )
         try:
-            with urllib.request.urlopen(request, timeout=_SLACK_TIMEOUT_SECONDS) as answer:
+            with _NO_REDIRECTS.open(request, timeout=_SLACK_TIMEOUT_SECONDS) as answer:
                 answer.read()
             return True
-        except (URLError, OSError, ValueError) as exc:  # URLError covers HTTP errors; ValueError: bad URL
+        # URLError covers HTTP errors (a redirect too); ValueError: a bad URL; HTTPException: a broken answer
+        except (URLError, OSError, ValueError, http.client.HTTPException) as exc:
             logger.warning("Could not post to Slack", extra={"attempt": attempt, "error": type(exc).__name__})
     return False
 

@@ -331,3 +331,26 @@ def test_an_alarm_in_alarm_whose_tags_cannot_be_read_is_a_check_that_could_not_c
     lambda_handler(start, lambda_context)
 
     assert status_of(deployment_id) == status
+
+
+def test_an_alarms_short_freeze_never_cuts_a_longer_freeze_someone_set(
+    deployments: Any, loop: str, configure: Any, lambda_context: Any
+) -> None:
+    configure(ALARM_TARGETS=json.dumps({"kill-switch-*": ["checkout/prod"]}), ALARM_FREEZE_MINUTES="30")
+    week = {
+        "from": "2026-01-01T00:00:00Z",
+        "until": "2099-01-01T00:00:00Z",
+        "reason": "Black Friday",
+        "by": "ops",
+    }
+    ledger.set_freeze("checkout/prod", week)
+
+    lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)
+
+    assert ledger.freezes()["checkout/prod"] == week
+    ledger.set_freeze(
+        "payments/prod", {**week, "until": "2026-01-01T01:00:00Z"}
+    )  # over: the alarm's is longer
+    configure(ALARM_TARGETS=json.dumps({"kill-switch-*": ["payments/prod"]}))
+    lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)
+    assert ledger.freezes()["payments/prod"]["by"] == f"alarm {ALARM}"

@@ -29,7 +29,7 @@ from local.world import (
     seed_slack_secret,
     status_of,
 )
-from stop_deployment import ledger
+from stop_deployment import ledger, notify
 from stop_deployment.errors import InvalidRequest, SlackSignatureInvalid
 from stop_deployment.handler import lambda_handler
 from stop_deployment.triggers.slack import deferral, signature
@@ -488,3 +488,36 @@ def test_a_response_url_nobody_listens_on_is_tried_twice_and_the_stop_happens_on
     answers = deliver_invocations()
 
     _assert_stopped_once_and_the_failed_post_logged(closed_url, answers, capsys.readouterr().out)
+
+
+def test_work_delivered_twice_stops_and_posts_once(chatops: ResponseUrl, loop: str) -> None:
+    handed = work(f"stop {IN_FLIGHT_ID}", chatops.url)
+
+    answers = [lambda_handler(handed, LambdaContext()) for _ in range(2)]  # Lambda delivers at least once
+
+    assert [a["outcome"] for a in answers] == ["done", "repeated"]
+    assert operations().count("StopDeployment") == 1
+    assert len(chatops.received) == 1
+
+
+class _Redirect(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.send_response(302)
+        self.send_header("Location", "http://127.0.0.1:9/elsewhere")  # a host nobody allowed
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+def test_a_response_url_that_redirects_is_a_failed_post_not_followed(configure: Any) -> None:
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    configure(SLACK_EXTRA_RESPONSE_HOSTS=f"127.0.0.1:{server.server_port}")
+    try:
+        posted = notify.post_to_slack(f"http://127.0.0.1:{server.server_port}/hooks/1", {"text": "x"})
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert posted is False

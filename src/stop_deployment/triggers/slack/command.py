@@ -55,6 +55,8 @@ Command = StopDeployment | StopGroup | Status | FreezeGroup | Unfreeze | ListFre
 
 
 def parse(text: str) -> Command:
+    # Slack sends &, < and > escaped; undone so that a reason reads as typed (and is escaped once).
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     verb = text.split(maxsplit=1)[0].lower() if text.strip() else ""
     if verb in ("freeze", "unfreeze", "freezes"):
         return _freeze_command(verb, text.split(maxsplit=3)[1:])

@@ -62,6 +62,8 @@ def prompt(sender: Sender, asked: command.StopDeployment | command.StopGroup) ->
             "deployments": [d["deploymentId"] for d in found],
             "rollback": _ROLLBACK_TEXT[asked.auto_rollback],
             "askedBy": sender.user_id,
+            "teamId": sender.team_id,
+            "channelId": sender.channel_id,
             "confirmBefore": now + config.slack_confirm_minutes * 60,
             "expiresAt": now + _KEPT_SECONDS,
         }
@@ -77,7 +79,7 @@ def decide(sender: Sender, key: str, confirmed: bool, reply_url: str) -> dict[st
     """A click on the prompt `key`: stop what it showed, or cancel; None when another click already
     decided it (that click's message stands)."""
     item = ledger.get(key)
-    if item is None:
+    if item is None or (item.get("teamId"), item.get("channelId")) != (sender.team_id, sender.channel_id):
         return messages.ephemeral("This prompt is unknown (over a day old?); nothing was done.")
     if time.time() > int(item["confirmBefore"]):
         return messages.in_channel(
@@ -86,7 +88,9 @@ def decide(sender: Sender, key: str, confirmed: bool, reply_url: str) -> dict[st
         )
     decision = "confirmed" if confirmed else "cancelled"
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if not ledger.settle(key, {"settled": decision, "settledAt": now, "settledBy": sender.user_id}):
+    claimed = ledger.settle(key, {"settled": decision, "settledAt": now, "settledBy": sender.user_id})
+    # A retried write may find its own first attempt: the claim is ours if it holds our time.
+    if not claimed and (ledger.get(key) or {}).get("settledAt") != now:
         logger.info("Confirmation already decided", extra={"key": key, "slackUserId": sender.user_id})
         return None
     logger.info(f"Confirmation {decision}", extra={"key": key, "slackUserId": sender.user_id})

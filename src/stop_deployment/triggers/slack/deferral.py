@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 
 from ... import settings
 from ...clients import CONFIG, error_code, long_lived
@@ -95,8 +95,13 @@ def send(work: Work) -> bool:
         return False
     body = _payload(work, int(time.time()))
     try:
+        check("handed-over Slack work", SCHEMA, body)  # what the other side would refuse is done here
         _lambda().invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps(body).encode())
-    except (ClientError, BotoCoreError) as exc:
+    except ReadTimeoutError:
+        # The request reached Lambda, which most likely queued it: doing the work here as well would
+        # do it twice (the handed-over work is also claimed once, when there is a ledger).
+        logger.warning("No answer from Lambda after handing the Slack work over; assuming it was queued")
+    except (ClientError, BotoCoreError, InvalidRequest) as exc:
         logger.warning("Could not hand the Slack work over; doing it now", extra={"error": error_code(exc)})
         return False
     return True
