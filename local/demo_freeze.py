@@ -98,10 +98,7 @@ def _sweep(number: int, queue: str) -> bool:
 
 
 def _start(number: int, title: str, description: str | None, expect: str, queue: str) -> bool:
-    deployment_id = fake_codedeploy.create_deployment(
-        boto3.client("codedeploy"), "checkout", "prod", description=description, announce=True
-    )
-    (start,) = [e for e in fake_codedeploy.take_events() if e["detail"]["deploymentId"] == deployment_id]
+    deployment_id, start = world.started(boto3.client("codedeploy"), description=description)
 
     def delivered(_: dict[str, Any]) -> dict[str, Any]:
         return start

@@ -165,6 +165,18 @@ def status_of(deployment_id: str) -> str:
     return str(info["status"])
 
 
+def started(
+    client: CodeDeployClient, target: str = CHECKOUT, description: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """A deployment that just started in `target`, and the START event EventBridge brings for it."""
+    application, group = target.split("/")
+    deployment_id = fake_codedeploy.create_deployment(
+        client, application, group, description=description, announce=True
+    )
+    (start,) = [e for e in fake_codedeploy.take_events() if e["detail"]["deploymentId"] == deployment_id]
+    return deployment_id, start
+
+
 def deliver_invocations(handler: Callable[[Any, Any], Any] | None = None) -> list[Any]:
     """Run every asynchronous invocation the local Lambda queued, as Lambda delivers them, and return
     what each returned, in order.

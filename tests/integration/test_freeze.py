@@ -7,24 +7,20 @@ from typing import Any
 import pytest
 
 from local import fake_aws, fake_codedeploy
-from local.world import ALARM, load_event, received_notifications, seed_alarm, set_alarm_state, status_of
+from local.world import (
+    ALARM,
+    load_event,
+    received_notifications,
+    seed_alarm,
+    set_alarm_state,
+    started,
+    status_of,
+)
 from stop_deployment import cloudwatch, errors, ledger
 from stop_deployment.handler import lambda_handler
 from tests.logs import metric_total
 
 CALENDAR = "holiday-freeze"
-
-
-def started(
-    client: Any, target: str = "checkout/prod", description: str | None = None
-) -> tuple[str, dict[str, Any]]:
-    """A deployment that just started in `target`, and the START event EventBridge brings for it."""
-    application, group = target.split("/")
-    deployment_id = fake_codedeploy.create_deployment(
-        client, application, group, description=description, announce=True
-    )
-    (start,) = [e for e in fake_codedeploy.take_events() if e["detail"]["deploymentId"] == deployment_id]
-    return deployment_id, start
 
 
 def subjects(queue: str) -> list[str]:

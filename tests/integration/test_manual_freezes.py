@@ -10,10 +10,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local import fake_aws, fake_codedeploy
-from local.world import CHECKOUT, load_event, received_notifications, status_of
+from local.world import CHECKOUT, load_event, received_notifications, started, status_of
 from stop_deployment import ledger
 from stop_deployment.handler import lambda_handler
-from tests.integration.test_freeze import started
 
 CALLER = "arn:aws:sts::111122223333:assumed-role/OnCall/oncall-bob"  # the events' IAM caller
 
