@@ -191,8 +191,13 @@ def set_freeze(pattern: str, until: datetime, reason: str, by: str) -> Freeze:
         raise DeploymentGroupNotAllowed(
             f"{target} is not in ALLOWED_DEPLOYMENT_GROUPS, so a freeze there would stop nothing"
         )
-    freeze = {"from": iso(datetime.now(UTC)), "until": iso(until), "reason": reason, "by": by}
+    now = datetime.now(UTC)
+    freeze = {"from": iso(now), "until": iso(until), "reason": reason, "by": by}
     _write(lambda: ledger.set_freeze(pattern, freeze))
+    try:  # freezes that ended over a day ago: a person's freeze is a good moment to tidy up
+        ledger.prune_freezes(iso(now - timedelta(days=1)))
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("Could not prune ended freezes", extra={"awsErrorCode": error_code(exc)})
     kept = _kept(pattern, freeze)
     logger.info("Freeze set", extra={"target": pattern, "until": kept.until, "by": by})
     notify.publish(notices.frozen(kept))

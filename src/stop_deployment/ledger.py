@@ -140,6 +140,30 @@ def set_freeze(pattern: str, freeze: Item, only_if_longer: bool = False) -> bool
     return True
 
 
+def prune_freezes(ended_before: str, at_most: int = 50) -> int:
+    """Remove freezes that ended before this ISO time (the one freezes item must stay far below
+    DynamoDB's 400 KB), each only if unchanged since read; returns how many were removed."""
+    ended = [(p, f["until"]) for p, f in freezes().items() if str(f.get("until", "")) < ended_before]
+    if not ended:
+        return 0
+    ended = ended[:at_most]  # keeps the expression within DynamoDB's limits; the next call does more
+    names = {"#freezes": "freezes", "#until": "until"} | {f"#p{i}": p for i, (p, _) in enumerate(ended)}
+    try:
+        client().update_item(
+            TableName=_table(),
+            Key={"deploymentId": {"S": FREEZES_KEY}},
+            UpdateExpression="REMOVE " + ", ".join(f"#freezes.#p{i}" for i in range(len(ended))),
+            ConditionExpression=" AND ".join(f"#freezes.#p{i}.#until = :u{i}" for i in range(len(ended))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={f":u{i}": _value(until) for i, (_, until) in enumerate(ended)},
+        )
+    except ClientError as exc:
+        if _condition_failed(exc):
+            return 0  # one of them changed meanwhile: left for the next call
+        raise
+    return len(ended)
+
+
 def lift_freeze(pattern: str) -> Item | None:
     """Remove the freeze on exactly `pattern`; returns it, or None when there was none."""
     try:

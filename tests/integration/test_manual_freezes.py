@@ -203,3 +203,28 @@ def test_the_list_shows_every_source_and_says_which_could_not_be_read(
     ]
     (problem,) = listed["problems"]
     assert "no-such-calendar" in problem
+
+
+def test_setting_a_freeze_removes_those_that_ended_over_a_day_ago(loop: str, lambda_context: Any) -> None:
+    over = {"from": "2026-01-01T00:00:00Z", "until": "2026-01-01T01:00:00Z", "reason": "over", "by": "ops"}
+    for pattern in ("checkout/old", "payments/*"):
+        ledger.set_freeze(pattern, over)
+    recent_end = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ledger.set_freeze("billing/prod", {**over, "until": recent_end})  # ended an hour ago: kept a while
+
+    status, _ = answer(load_event("http-api-freeze.json"), lambda_context)
+
+    assert status == 200
+    assert sorted(ledger.freezes()) == ["billing/prod", CHECKOUT]
+
+
+def test_pruning_leaves_a_freeze_that_changed_since_it_was_read(loop: str, monkeypatch: Any) -> None:
+    over = {"from": "2026-01-01T00:00:00Z", "until": "2026-01-01T01:00:00Z", "reason": "over", "by": "ops"}
+    ledger.set_freeze("checkout/old", over)
+    read = ledger.freezes()
+    ledger.set_freeze("checkout/old", {**over, "until": "2099-01-01T00:00:00Z"})  # renewed meanwhile
+    monkeypatch.setattr(ledger, "freezes", lambda: read)
+
+    assert ledger.prune_freezes("2026-06-01T00:00:00Z") == 0
+    monkeypatch.undo()
+    assert ledger.freezes()["checkout/old"]["until"] == "2099-01-01T00:00:00Z"
