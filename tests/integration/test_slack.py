@@ -86,7 +86,7 @@ def test_no_rollback_flag_is_sent_as_false(chatops: Any, lambda_context: Any) ->
 def test_stop_group_stops_every_deployment_in_flight_there(
     chatops: Any, configure: Any, lambda_context: Any
 ) -> None:
-    configure(SLACK_CONFIRM="never")  # tests/integration/test_slack_confirm.py asks first
+    configure(SLACK_CONFIRM="never")  # tests/integration/test_slack_confirm_*.py ask first
     message = reply(lambda_handler(rest("stop checkout/prod"), lambda_context))
 
     assert message["response_type"] == "in_channel"
