@@ -92,17 +92,21 @@ def _swept(deployment: DeploymentStatus, target: Target, freezes: list[Freeze]) 
 
 def _expand(freezes: list[Freeze]) -> dict[Target, list[Freeze]]:
     """The allowed groups the freezes cover, each with its freezes; globs are expanded against
-    ListApplications and ListDeploymentGroups (only the applications a glob can match are listed)."""
+    ListApplications and ListDeploymentGroups (only the applications that a glob and the allowlist can
+    match are listed)."""
     config = settings.get()
     named = {Target.parse(f.target) for f in freezes if not _GLOB_CHARACTERS & set(f.target)}
     globs = [f.target for f in freezes if _GLOB_CHARACTERS & set(f.target)]
     candidates = {target for target in named if target is not None}
     if globs:
         try:
+            # Only applications that both a freeze glob and the allowlist can match are listed.
+            allowed = [pattern.split("/")[0] for pattern in config.allowed_deployment_groups]
             applications = [
                 name
                 for name in codedeploy.applications()
                 if any(fnmatchcase(name, glob.split("/")[0]) for glob in globs)
+                and any(fnmatchcase(name, pattern) for pattern in allowed)
             ]
             with ThreadPoolExecutor(max_workers=MAX_PARALLEL_CALLS) as pool:
                 for application, groups in zip(

@@ -134,3 +134,18 @@ def test_a_stop_that_fails_is_reported_and_the_others_go_ahead(
     assert summary["counts"] == {"stop_requested": 2, "failed": 1}
     assert status_of(IN_FLIGHT_ID) == "Stopped"
     assert status_of(QUEUED_ID) == "Queued"
+
+
+def test_a_glob_lists_the_groups_of_allowed_applications_only(
+    deployments: Any, loop: str, configure: Any, lambda_context: Any
+) -> None:
+    ledger.set_freeze("*/prod", FOREVER)
+    configure(ALLOWED_DEPLOYMENT_GROUPS="payments/*")
+
+    lambda_handler(SWEEP, lambda_context)
+
+    listed = [
+        c.params["applicationName"] for c in fake_codedeploy.calls() if c.operation == "ListDeploymentGroups"
+    ]
+    assert listed == ["payments"]
+    assert stopped_ids() == [OTHER_TEAM_ID]
