@@ -11,11 +11,8 @@ dry run apply as everywhere.
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Any
-
-from botocore.exceptions import BotoCoreError, ClientError
 
 from . import codedeploy, ledger, notices, notify, service, settings
 from .clients import MAX_PARALLEL_CALLS
@@ -156,7 +153,8 @@ def _decide(deployment: DeploymentStatus, target: Target, freezes: list[Freeze])
         return {"outcome": "exempt_creator"}
     if config.freeze_exempt_marker in deployment.get("description", ""):
         logger.warning("Deployment passes the freeze", extra={**extra, "outcome": "exempt"})
-        if _first_time(f"freeze-exempt#{deployment_id}"):
+        # Announced once, however many times the START event comes.
+        if ledger.first_time(f"freeze-exempt#{deployment_id}", ledger.EXPIRES_AFTER_SECONDS):
             notice = notices.freeze_exempt(deployment_id, target, freezes, config.freeze_exempt_marker)
             notify.publish(notice)
         return {"outcome": "exempt"}
@@ -168,18 +166,6 @@ def _decide(deployment: DeploymentStatus, target: Target, freezes: list[Freeze])
     )
     stopped = service.stop_deployment(deployment_id, config.freeze_auto_rollback, caller, target)
     return {"outcome": stopped["outcome"], "status": stopped["status"]}
-
-
-def _first_time(key: str) -> bool:
-    """Whether this is the first time `key` is seen (a marker in the ledger, when there is one), so
-    that a repeated START event is announced once; without a ledger, every time."""
-    if settings.get().stops_table is None:
-        return True
-    now = int(datetime.now(UTC).timestamp())
-    try:
-        return ledger.add({"deploymentId": key, "expiresAt": now + ledger.EXPIRES_AFTER_SECONDS})
-    except (ClientError, BotoCoreError):
-        return True  # better announced twice than not at all
 
 
 def _check_failed(deployment_id: str, target: Target, exc: FreezeCheckFailed) -> list[Freeze]:

@@ -11,11 +11,12 @@ here spare the import of boto3's TypeSerializer on the way to the stop.
 """
 
 import functools
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from . import settings
 from .clients import AFTERWARDS_CONFIG, long_lived
@@ -47,6 +48,18 @@ def add(item: Item) -> bool:
             return False
         raise
     return True
+
+
+def first_time(key: str, keep_seconds: int) -> bool:
+    """Whether this is the first time `key` is seen: a marker item kept `keep_seconds`, so that a
+    repeated delivery is acted on once. Without a table, or when DynamoDB cannot say, True: better
+    twice than not at all."""
+    if settings.get().stops_table is None:
+        return True
+    try:
+        return add({"deploymentId": key, "expiresAt": int(time.time()) + keep_seconds})
+    except (ClientError, BotoCoreError):
+        return True
 
 
 def get(deployment_id: str) -> Item | None:

@@ -5,8 +5,6 @@ import hashlib
 import time
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from ..observability import logger
 
 if TYPE_CHECKING:
@@ -20,12 +18,13 @@ def recognise(event: Any) -> bool | None:
 
 
 def handle(_: bool, event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
-    from .. import notify
+    from .. import ledger, notify
     from .slack import deferral, messages, work  # only Slack's work loads the Slack package
 
     logger.set_correlation_id(context.aws_request_id)
     handed_over = deferral.read(event)
-    if not _first_delivery(event["signature"]):
+    # Lambda delivers at least once and retries a failed invocation: the work is done once.
+    if not ledger.first_time("slack-work#" + hashlib.sha256(event["signature"].encode()).hexdigest(), 3600):
         logger.info("Slack work already done: a repeated delivery", extra={"kind": handed_over.kind})
         return {"outcome": "repeated", "kind": handed_over.kind}
     if deferral.expired(event, time.time()):
@@ -42,17 +41,3 @@ def handle(_: bool, event: dict[str, Any], context: "LambdaContext") -> dict[str
     if not posted:  # the work is done either way; its log lines and notifications say what it did
         logger.error("Could not post the Slack work's result", extra={"kind": handed_over.kind})
     return {"outcome": "done", "kind": handed_over.kind, "posted": posted}
-
-
-def _first_delivery(signature: str) -> bool:
-    """Claim the work once in the ledger (Lambda delivers at least once, and retries a failed
-    invocation), so that a repeat neither stops nor posts again; without a ledger, every delivery runs."""
-    from .. import ledger, settings
-
-    if settings.get().stops_table is None:
-        return True
-    key = "slack-work#" + hashlib.sha256(signature.encode()).hexdigest()
-    try:
-        return ledger.add({"deploymentId": key, "expiresAt": int(time.time()) + 3600})
-    except (ClientError, BotoCoreError):
-        return True  # better done twice than not at all: stops are idempotent, the ledger dedupes news
