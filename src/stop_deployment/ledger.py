@@ -75,43 +75,29 @@ def settle(deployment_id: str, fields: Item) -> bool:
     fields = {key: value for key, value in fields.items() if value is not None}
     names = {f"#{key}": key for key in fields}
     values = {f":{key}": value for key, value in _marshal(fields).items()}
-    try:
-        client().update_item(
-            TableName=_table(),
-            Key={"deploymentId": {"S": deployment_id}},
-            UpdateExpression="SET " + ", ".join(f"#{key} = :{key}" for key in fields),
-            ConditionExpression="attribute_exists(deploymentId) AND attribute_not_exists(settledAt)",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
+    return (
+        _update_if(
+            deployment_id,
+            "SET " + ", ".join(f"#{key} = :{key}" for key in fields),
+            "attribute_exists(deploymentId) AND attribute_not_exists(settledAt)",
+            names,
+            values,
         )
-    except ClientError as exc:
-        if _condition_failed(exc):
-            return False
-        raise
-    return True
+        is not None
+    )
 
 
 def take_slot(key: str, limit: int, expires_at: int) -> bool:
     """Count one more use of `key` (e.g. a post to a Slack response_url) unless `limit` uses were
     counted already; True when this one may go ahead. The counter item expires at `expires_at`."""
-    try:
-        client().update_item(
-            TableName=_table(),
-            Key={"deploymentId": {"S": key}},
-            UpdateExpression="ADD #uses :one SET #expiresAt = if_not_exists(#expiresAt, :expires)",
-            ConditionExpression="attribute_not_exists(#uses) OR #uses < :limit",
-            ExpressionAttributeNames={"#uses": "uses", "#expiresAt": "expiresAt"},
-            ExpressionAttributeValues={
-                ":one": {"N": "1"},
-                ":limit": {"N": str(limit)},
-                ":expires": {"N": str(expires_at)},
-            },
-        )
-    except ClientError as exc:
-        if _condition_failed(exc):
-            return False
-        raise
-    return True
+    counted = _update_if(
+        key,
+        "ADD #uses :one SET #expiresAt = if_not_exists(#expiresAt, :expires)",
+        "attribute_not_exists(#uses) OR #uses < :limit",
+        {"#uses": "uses", "#expiresAt": "expiresAt"},
+        {":one": {"N": "1"}, ":limit": {"N": str(limit)}, ":expires": {"N": str(expires_at)}},
+    )
+    return counted is not None
 
 
 def freezes() -> dict[str, Item]:
@@ -132,25 +118,12 @@ def set_freeze(pattern: str, freeze: Item, only_if_longer: bool = False) -> bool
         condition += " AND (attribute_not_exists(#freezes.#pattern) OR #freezes.#pattern.#until < :until)"
         names["#until"] = "until"
         values[":until"] = _value(freeze["until"])  # ISO 8601 in UTC: compared as text
-    try:
-        client().update_item(
-            TableName=_table(),
-            Key={"deploymentId": {"S": FREEZES_KEY}},
-            UpdateExpression="SET #freezes.#pattern = :freeze",
-            ConditionExpression=condition,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
-    except ClientError as exc:
-        if not _condition_failed(exc):
-            raise
-        if add({"deploymentId": FREEZES_KEY, "freezes": {pattern: freeze}}):
-            return True  # the first freeze ever
-        # The item exists: a longer freeze stands, or another writer just created the item.
-        return (
-            False if only_if_longer and pattern in freezes() else set_freeze(pattern, freeze, only_if_longer)
-        )
-    return True
+    if _update_if(FREEZES_KEY, "SET #freezes.#pattern = :freeze", condition, names, values) is not None:
+        return True
+    if add({"deploymentId": FREEZES_KEY, "freezes": {pattern: freeze}}):
+        return True  # the first freeze ever
+    # The item exists: a longer freeze stands, or another writer just created the item.
+    return False if only_if_longer and pattern in freezes() else set_freeze(pattern, freeze, only_if_longer)
 
 
 def prune_freezes(ended_before: str, at_most: int = 50) -> int:
@@ -160,38 +133,27 @@ def prune_freezes(ended_before: str, at_most: int = 50) -> int:
     if not ended:
         return 0
     ended = ended[:at_most]  # keeps the expression within DynamoDB's limits; the next call does more
-    names = {"#freezes": "freezes", "#until": "until"} | {f"#p{i}": p for i, (p, _) in enumerate(ended)}
-    try:
-        client().update_item(
-            TableName=_table(),
-            Key={"deploymentId": {"S": FREEZES_KEY}},
-            UpdateExpression="REMOVE " + ", ".join(f"#freezes.#p{i}" for i in range(len(ended))),
-            ConditionExpression=" AND ".join(f"#freezes.#p{i}.#until = :u{i}" for i in range(len(ended))),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues={f":u{i}": _value(until) for i, (_, until) in enumerate(ended)},
-        )
-    except ClientError as exc:
-        if _condition_failed(exc):
-            return 0  # one of them changed meanwhile: left for the next call
-        raise
-    return len(ended)
+    removed = _update_if(
+        FREEZES_KEY,
+        "REMOVE " + ", ".join(f"#freezes.#p{i}" for i in range(len(ended))),
+        " AND ".join(f"#freezes.#p{i}.#until = :u{i}" for i in range(len(ended))),
+        {"#freezes": "freezes", "#until": "until"} | {f"#p{i}": p for i, (p, _) in enumerate(ended)},
+        {f":u{i}": _value(until) for i, (_, until) in enumerate(ended)},
+    )
+    return 0 if removed is None else len(ended)  # None: one of them changed meanwhile, left for later
 
 
 def lift_freeze(pattern: str) -> Item | None:
     """Remove the freeze on exactly `pattern`; returns it, or None when there was none."""
-    try:
-        found = client().update_item(
-            TableName=_table(),
-            Key={"deploymentId": {"S": FREEZES_KEY}},
-            UpdateExpression="REMOVE #freezes.#pattern",
-            ConditionExpression="attribute_exists(#freezes.#pattern)",
-            ExpressionAttributeNames={"#freezes": "freezes", "#pattern": pattern},
-            ReturnValues="UPDATED_OLD",
-        )
-    except ClientError as exc:
-        if _condition_failed(exc):
-            return None
-        raise
+    found = _update_if(
+        FREEZES_KEY,
+        "REMOVE #freezes.#pattern",
+        "attribute_exists(#freezes.#pattern)",
+        {"#freezes": "freezes", "#pattern": pattern},
+        ReturnValues="UPDATED_OLD",
+    )
+    if found is None:
+        return None
     lifted: Item = _unmarshal(found["Attributes"])["freezes"][pattern]
     return lifted
 
@@ -220,6 +182,33 @@ def _table() -> str:
     if table is None:  # callers check settings first; this is a programming error
         raise RuntimeError("STOPS_TABLE is not set")
     return table
+
+
+def _update_if(
+    key: str,
+    update: str,
+    condition: str,
+    names: dict[str, str],
+    values: dict[str, Any] | None = None,
+    **options: Any,
+) -> dict[str, Any] | None:
+    """UpdateItem on the item `key` when `condition` holds: DynamoDB's answer, or None when it did not
+    (every write here is conditional: that is how each state is told once)."""
+    request: dict[str, Any] = {
+        "TableName": _table(),
+        "Key": {"deploymentId": {"S": key}},
+        "UpdateExpression": update,
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        **({"ExpressionAttributeValues": values} if values else {}),
+        **options,
+    }
+    try:
+        return dict(client().update_item(**request))
+    except ClientError as exc:
+        if _condition_failed(exc):
+            return None
+        raise
 
 
 def _condition_failed(exc: ClientError) -> bool:
