@@ -55,15 +55,9 @@ def stopped_group(
         return ephemeral(f":warning: `stop {target}` failed: {report['message']}.")
     if not outcomes:
         return in_channel(f"<@{sender.user_id}> asked to stop `{target}`: no deployment was in flight")
-    lines = [
-        f"`{o['deploymentId']}` {o['outcome'].replace('_', ' ')}"
-        + (f" ({o['status']})" if o.get("status") else "")
-        + (f": {o['message']}" if o.get("message") else "")
-        for o in outcomes
-    ]
     stopped = sum(o["outcome"] == "stop_requested" for o in outcomes)
     headline = f":octagonal_sign: <@{sender.user_id}> stopped {stopped} of {len(outcomes)} in `{target}`"
-    return in_channel(headline, "\n".join(lines))
+    return in_channel(headline, "\n".join(_outcome_lines(outcomes)))
 
 
 def status(found: DeploymentStatus, stopped: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -200,18 +194,23 @@ def confirmed(
     sender: Sender, target: str, outcomes: list[DeploymentOutcome], unconfirmed: list[str]
 ) -> dict[str, Any]:
     """The confirmed stop's outcome, replacing the prompt."""
-    lines = [
-        f"`{o['deploymentId']}` {o['outcome'].replace('_', ' ')}"
-        + (f" ({o['status']})" if o.get("status") else "")
-        + (f": {o['message']}" if o.get("message") else "")
-        for o in outcomes
-    ]
+    lines = _outcome_lines(outcomes)
     lines += [f"`{d}` not confirmed: it started after the prompt; still running" for d in unconfirmed]
     stopped = sum(o["outcome"] == "stop_requested" for o in outcomes)
     headline = (
         f":octagonal_sign: <@{sender.user_id}> confirmed: stopped {stopped} of {len(outcomes)} in `{target}`"
     )
     return in_channel(headline, "\n".join(lines))
+
+
+def _outcome_lines(outcomes: list[DeploymentOutcome]) -> list[str]:
+    """A fan-out's deployments, a line each: its outcome, CodeDeploy's status, why it failed."""
+    return [
+        f"`{o['deploymentId']}` {o['outcome'].replace('_', ' ')}"
+        + (f" ({o['status']})" if o.get("status") else "")
+        + (f": {o['message']}" if o.get("message") else "")
+        for o in outcomes
+    ]
 
 
 def in_channel(text: str, details: str = "") -> dict[str, Any]:
