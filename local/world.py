@@ -159,6 +159,20 @@ def received_notifications(queue_url: str) -> list[dict[str, Any]]:
     return sorted(notes, key=lambda note: str(note["Timestamp"]))
 
 
+def edit_ledger_item(key: str, **fields: str | int) -> None:
+    """Change fields of a ledger item as time would (recordedAt or a prompt's confirmBefore into the
+    past), as strings or numbers."""
+    boto3.client("dynamodb").update_item(
+        TableName=STOPS_TABLE,
+        Key={"deploymentId": {"S": key}},
+        UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in fields),
+        ExpressionAttributeNames={f"#{k}": k for k in fields},
+        ExpressionAttributeValues={
+            f":{k}": {"N": str(v)} if isinstance(v, int) else {"S": v} for k, v in fields.items()
+        },
+    )
+
+
 def status_of(deployment_id: str) -> str:
     """The deployment's status, asked of CodeDeploy as the environment points boto3 at it."""
     info = boto3.client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]

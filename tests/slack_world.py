@@ -8,12 +8,10 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl
 
-import boto3
-
 from local import fake_codedeploy
 from local.context import LambdaContext
 from local.slack import ResponseUrl, signed
-from local.world import IN_FLIGHT_ID, QUEUED_ID, STOPS_TABLE, deliver_invocations, load_event, status_of
+from local.world import IN_FLIGHT_ID, QUEUED_ID, deliver_invocations, load_event, status_of
 from stop_deployment.handler import lambda_handler
 from stop_deployment.triggers.slack import deferral
 from stop_deployment.triggers.slack.authorise import Sender
@@ -109,17 +107,6 @@ def click(slack: Slack, key: str, action_id: str = CONFIRM_ACTION, user_id: str 
     response = lambda_handler(interaction(payload), LambdaContext())
     assert response["statusCode"] == 200, response["body"]
     assert response["body"] == ""
-
-
-def set_prompt(key: str, **numbers: int) -> None:
-    """Change a prompt's number fields in the ledger as time would (confirmBefore into the past)."""
-    boto3.client("dynamodb").update_item(
-        TableName=STOPS_TABLE,
-        Key={"deploymentId": {"S": key}},
-        UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in numbers),
-        ExpressionAttributeNames={f"#{k}": k for k in numbers},
-        ExpressionAttributeValues={f":{k}": {"N": str(v)} for k, v in numbers.items()},
-    )
 
 
 def rollback_in_flight(client: Any) -> str:

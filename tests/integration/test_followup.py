@@ -16,6 +16,7 @@ from local.world import (
     QUEUED_ID,
     SLACK_SECRET_PARAM,
     STOPS_TABLE,
+    edit_ledger_item,
     load_event,
     received_notifications,
     seed_slack_secret,
@@ -30,6 +31,7 @@ STOPPED = (IN_FLIGHT_ID, QUEUED_ID)  # what the alarm stops in checkout/prod
 SWEEP = {"version": "0", "id": "sweep-1", "detail-type": "Scheduled Event", "source": "aws.events",
          "account": "123456789012", "time": "2026-12-03T10:00:00Z", "region": "us-east-1",
          "resources": ["arn:aws:events:us-east-1:123456789012:rule/sweep"], "detail": {}}  # fmt: skip
+LONG_AGO = "2026-01-01T00:00:00.000000Z"
 
 
 def titles(queue: str) -> list[str]:
@@ -330,20 +332,6 @@ def test_a_slack_stop_hears_its_follow_ups_in_the_same_conversation(
     assert url not in capsys.readouterr().out  # the response_url is a credential: never logged
 
 
-def set_item(deployment_id: str, **fields: str) -> None:
-    """Change ledger fields as time would (e.g. move recordedAt or replyUntil into the past)."""
-    boto3.client("dynamodb").update_item(
-        TableName=STOPS_TABLE,
-        Key={"deploymentId": {"S": deployment_id}},
-        UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in fields),
-        ExpressionAttributeNames={f"#{k}": k for k in fields},
-        ExpressionAttributeValues={f":{k}": {"S": v} for k, v in fields.items()},
-    )
-
-
-LONG_AGO = "2026-01-01T00:00:00.000000Z"
-
-
 def slack_command(configure: Any, text: str, response_url: str) -> dict[str, Any]:
     seed_slack_secret()
     configure(SLACK_SIGNING_SECRET_PARAM=SLACK_SECRET_PARAM)
@@ -360,7 +348,7 @@ def test_slack_hears_nothing_once_its_30_minutes_are_over_and_the_topic_still_do
     url, received = slack_response_url
     lambda_handler(slack_command(configure, f"stop {IN_FLIGHT_ID}", url), lambda_context)
     received_notifications(loop)
-    set_item(IN_FLIGHT_ID, replyUntil=LONG_AGO)
+    edit_ledger_item(IN_FLIGHT_ID, replyUntil=LONG_AGO)
 
     deliver(fake_codedeploy.take_events(), lambda_context)
 
@@ -417,7 +405,7 @@ def test_a_stop_without_rollback_news_waits_then_says_no_rollback_started(
     received_notifications(loop)
 
     assert lambda_handler(SWEEP, lambda_context)["counts"] == {"pending": 1}
-    set_item(IN_FLIGHT_ID, recordedAt=LONG_AGO)  # CodeDeploy had all the time it needs to roll back
+    edit_ledger_item(IN_FLIGHT_ID, recordedAt=LONG_AGO)  # CodeDeploy had all the time it needs to roll back
     assert lambda_handler(SWEEP, lambda_context)["counts"] == {"stopped": 1}
     assert titles(loop) == [f":white_check_mark: {IN_FLIGHT_ID} stopped; no rollback started"]
 
@@ -429,7 +417,7 @@ def test_the_sweep_leaves_recent_stops_to_their_events(
     lambda_handler(load_event("direct-stop.json"), lambda_context)
 
     assert lambda_handler(SWEEP, lambda_context)["checked"] == 0
-    set_item(IN_FLIGHT_ID, recordedAt=LONG_AGO)
+    edit_ledger_item(IN_FLIGHT_ID, recordedAt=LONG_AGO)
     assert lambda_handler(SWEEP, lambda_context)["checked"] == 1
 
 

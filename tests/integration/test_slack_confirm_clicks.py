@@ -21,6 +21,7 @@ from local.world import (
     QUEUED_ID,
     STOPS_TABLE,
     deliver_invocations,
+    edit_ledger_item,
     received_notifications,
     status_of,
 )
@@ -35,7 +36,6 @@ from tests.slack_world import (
     prompted,
     rollback_in_flight,
     say,
-    set_prompt,
     stops,
 )
 
@@ -152,7 +152,7 @@ def test_a_double_click_done_in_the_request_stops_once_too(confirming: Slack) ->
 
 def test_an_expired_prompt_stops_nothing(confirming: Slack) -> None:
     _, key = prompted(confirming)
-    set_prompt(key, confirmBefore=int(time.time()) - 1)
+    edit_ledger_item(key, confirmBefore=int(time.time()) - 1)
 
     click(confirming, key)
     deliver_invocations()
