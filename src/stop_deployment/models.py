@@ -8,12 +8,12 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from .settings import MAX_FREEZE_MINUTES
 from .validation import (
     DEPLOYMENT_ID_PATTERN,
     EXAMPLE_DEPLOYMENT_ID,
     EXAMPLE_UNTIL,
     FREEZE_UNTIL_PATTERN,
-    MAX_FREEZE_MINUTES,
     normalize_deployment_id,
 )
 

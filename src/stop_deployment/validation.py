@@ -17,6 +17,7 @@ from typing import Any
 import fastjsonschema
 
 from .errors import InvalidRequest
+from .settings import MAX_FREEZE_MINUTES
 from .target import NAME_GLOB
 
 EXAMPLE_DEPLOYMENT_ID = "d-LGUMS25CC"
@@ -25,7 +26,6 @@ EXAMPLE_REQUEST = f'{{"deploymentId": "{EXAMPLE_DEPLOYMENT_ID}", "autoRollbackEn
 DEPLOYMENT_ID_PATTERN = r"^[ \t\r\n]*d-[A-Za-z0-9]{9}[ \t\r\n]*$"
 _DEPLOYMENT_ID = re.compile(DEPLOYMENT_ID_PATTERN)
 SCHEMAS_PATH = Path(__file__).with_name("request.schemas.json")
-MAX_FREEZE_MINUTES = 7 * 24 * 60  # a freeze always ends, within a week
 # RFC 3339 with a time zone: a freeze's end must not depend on the caller's clock settings.
 FREEZE_UNTIL_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
 EXAMPLE_UNTIL = "2026-12-24T18:00:00Z"

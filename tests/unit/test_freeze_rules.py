@@ -11,8 +11,9 @@ from pydantic import ValidationError
 
 from stop_deployment.errors import InvalidRequest
 from stop_deployment.models import FreezeRequest
+from stop_deployment.settings import MAX_FREEZE_MINUTES
 from stop_deployment.triggers.slack.command import FreezeGroup, Help, ListFreezes, Unfreeze, parse
-from stop_deployment.validation import MAX_FREEZE_MINUTES, parse_freeze_request, parse_freeze_target
+from stop_deployment.validation import parse_freeze_request, parse_freeze_target
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)

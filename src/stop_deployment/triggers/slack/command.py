@@ -4,8 +4,9 @@ import re
 from dataclasses import dataclass
 
 from ...errors import InvalidRequest
+from ...settings import MAX_FREEZE_MINUTES
 from ...target import Target
-from ...validation import MAX_FREEZE_MINUTES, is_deployment_id, normalize_deployment_id, parse_freeze_target
+from ...validation import is_deployment_id, normalize_deployment_id, parse_freeze_target
 
 _ROLLBACK_FLAGS = {"--rollback": True, "--no-rollback": False}
 _DURATION = re.compile(r"(?:(\d{1,5})d)?(?:(\d{1,6})h)?(?:(\d{1,7})m)?", re.IGNORECASE)
