@@ -103,6 +103,12 @@ def freezes_now(alarms: bool = True) -> tuple[list[Freeze], list[FreezeCheckFail
     return _gather([_alarm_freezes, *sources] if alarms else sources)
 
 
+def listing() -> tuple[list[dict[str, str]], list[str]]:
+    """Every freeze in force as GET /freezes and Slack's `freezes` show it, and what could not be read."""
+    found, failures = freezes_now()
+    return [freeze.listed() for freeze in found], [str(failure) for failure in failures]
+
+
 def _gather(sources: Iterable[Callable[[], list[Freeze]]]) -> tuple[list[Freeze], list[FreezeCheckFailed]]:
     found: list[Freeze] = []
     failures: list[FreezeCheckFailed] = []

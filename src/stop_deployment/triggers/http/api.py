@@ -74,10 +74,8 @@ def list_freezes(_: HttpRequest, __: dict[str, str]) -> dict[str, Any]:
     """GET /freezes: every freeze in force, from every source, and the sources that could not be read."""
     from ... import freeze
 
-    found, failures = freeze.freezes_now()
-    return json_response(
-        200, {"freezes": [f.listed() for f in found], "problems": [str(failure) for failure in failures]}
-    )
+    found, problems = freeze.listing()
+    return json_response(200, {"freezes": found, "problems": problems})
 
 
 def _freeze_target(path: dict[str, str]) -> str:

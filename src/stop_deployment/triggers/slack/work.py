@@ -113,8 +113,7 @@ def _freezes(
     from ... import freeze  # only the freeze commands load the freeze code
 
     if isinstance(asked, command.ListFreezes):
-        found, failures = freeze.freezes_now()
-        return messages.freezes([f.listed() for f in found], [str(failure) for failure in failures])
+        return messages.freezes(*freeze.listing())
     by = f"{sender.user_name} ({sender.user_id})"
     if isinstance(asked, command.Unfreeze):
         return messages.unfrozen(sender, freeze.lift_freeze(asked.pattern, by).listed())
