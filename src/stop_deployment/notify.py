@@ -13,7 +13,6 @@ import http.client
 import json
 import re
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.error import URLError
@@ -32,6 +31,8 @@ from .clients import (
 from .observability import count, logger
 
 if TYPE_CHECKING:
+    import urllib.request
+
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sns.type_defs import MessageAttributeValueTypeDef
 
@@ -41,14 +42,18 @@ _LOOPBACK = ("127.0.0.1", "localhost")
 _URL_CHARACTERS = re.compile(r"[!-~]+")  # printable ASCII, no space: nothing urllib would reinterpret
 
 
-class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect would take the reply to a host nobody checked: it is a failed post instead."""
+@functools.cache
+def _opener() -> "urllib.request.OpenerDirector":
+    """An opener that refuses redirects: a redirect would take the reply to a host nobody checked, so
+    it is a failed post instead. Imported and built on the first post: the Slack routes import this
+    module on their way in, and urllib.request costs a few milliseconds."""
+    import urllib.request
 
-    def redirect_request(self, *_: Any) -> None:
-        return None
+    class RefuseRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *_: Any) -> None:
+            return None
 
-
-_NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
+    return urllib.request.build_opener(RefuseRedirects)
 
 
 @dataclass(frozen=True)
@@ -163,13 +168,15 @@ def post_to_slack(url: str, message: dict[str, Any], attempts: int = 2) -> bool:
     if not slack_url_allowed(url):
         logger.warning("Not posting to a response_url outside Slack and SLACK_EXTRA_RESPONSE_HOSTS")
         return False
+    import urllib.request  # here, not at import: see _opener
+
     body = json.dumps(message).encode()
     for attempt in range(1, attempts + 1):
         request = urllib.request.Request(
             url, data=body, headers={"Content-Type": "application/json"}, method="POST"
         )
         try:
-            with _NO_REDIRECTS.open(request, timeout=_SLACK_TIMEOUT_SECONDS) as answer:
+            with _opener().open(request, timeout=_SLACK_TIMEOUT_SECONDS) as answer:
                 answer.read()
             return True
         # URLError covers HTTP errors (a redirect too); ValueError: a bad URL; HTTPException: a broken answer

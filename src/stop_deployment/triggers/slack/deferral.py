@@ -73,17 +73,17 @@ class Work:
     confirmation: str = ""  # confirm, cancel: the prompt's key in the ledger
 
 
-# Handing over happens before Slack's answer: one quick attempt, then the route does the work itself.
-_HAND_OVER_CONFIG = CONFIG.merge(
-    Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=1, read_timeout=1)
-)
 # Clocks of two Lambda hosts may differ a little: work "from the future" within this is accepted.
 _CLOCK_SKEW_SECONDS = 30
 
 
 @functools.cache
 def _lambda() -> "LambdaClient":
-    return long_lived(boto3.client("lambda", config=_HAND_OVER_CONFIG))
+    # Handing over happens before Slack's answer: one quick attempt, then the route does the work itself.
+    hand_over = Config(
+        retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=1, read_timeout=1
+    )
+    return long_lived(boto3.client("lambda", config=CONFIG.merge(hand_over)))
 
 
 def send(work: Work) -> bool:
