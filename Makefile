@@ -54,8 +54,9 @@ typecheck: venv
 unit: venv
 	$(RUN) -m pytest
 
+# The central stack (SAM) and the member accounts' StackSet template (plain CloudFormation).
 cfn-lint: venv
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml member-role.yaml
 
 # checkov pins an older boto3 than the function's, so it gets a virtual environment of its own.
 $(CHECKOV_STAMP): requirements-checkov.txt | venv
@@ -65,7 +66,7 @@ $(CHECKOV_STAMP): requirements-checkov.txt | venv
 	touch $@
 
 checkov: $(CHECKOV_STAMP)
-	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --skip-download --quiet --compact
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml -f member-role.yaml --framework cloudformation --skip-download --quiet --compact
 
 schemas: venv
 	$(RUN) -m local.schemas

@@ -3,8 +3,9 @@
 Starts the local CodeDeploy (with DynamoDB, SNS and SQS) on 127.0.0.1, seeds deployments in flight,
 then runs `lambda_handler` on the events/ files, printing each request, the result and the structured
 log line; then closes the loop (local/demo_loop.py): notifications, and follow-ups to the end of each
-rollback; then freezes (local/demo_freeze.py). Exits 1 if
-any step does not do what it says, so the demo doubles as a smoke test.
+rollback; then freezes (local/demo_freeze.py), Slack that is never late (local/demo_slack.py) and one
+function for the organisation (local/demo_organisation.py). Exits 1 if any step does not do what it
+says, so the demo doubles as a smoke test.
 """
 
 import base64
@@ -171,7 +172,12 @@ def describe_result(result: dict[str, Any]) -> str:
     if "alarm" not in result:
         return json.dumps(result)
     targets = "; ".join(
-        f"{t['target']} (from {', '.join(t['sources'])}) in flight: {', '.join(t['inFlight']) or 'none'}"
+        f"{t['target']} (from {', '.join(t['sources'])}) "
+        + (
+            f"{t['error']}: {t['message']}"
+            if "error" in t
+            else f"in flight: {', '.join(t['inFlight']) or 'none'}"
+        )
         for t in result["targets"]
     )
     stops = ", ".join(
@@ -240,12 +246,13 @@ def main() -> int:
         )
         print(f"         payments/prod: {OTHER_TEAM_ID} InProgress")
         results = [run_step(number, step) for number, step in enumerate(STEPS, start=1)]
-        from local import demo_freeze, demo_loop, demo_slack  # they build on this module's steps
+        from local import demo_freeze, demo_loop, demo_organisation, demo_slack  # they build on these steps
 
         loop_results, queue = demo_loop.run(first_number=len(results) + 1)
         results += loop_results
         results += demo_freeze.run(len(results) + 1, queue)
         results += demo_slack.run(len(results) + 1, queue)
+        results += demo_organisation.run(len(results) + 1)
         other = status_of(OTHER_TEAM_ID)
         print(f"\n{OTHER_TEAM_ID} (payments/prod, which nothing asked to stop) is still {other}.")
         print(f"{sum(results)} of {len(results)} steps did what they said.")

@@ -19,7 +19,13 @@ from stop_deployment.results import DeploymentStatus, FreezeEntry, FreezeList, S
 from stop_deployment.target import NAME_GLOB
 from stop_deployment.triggers.http import ROUTES
 from stop_deployment.triggers.http.error_responses import API_ERRORS
-from stop_deployment.validation import DEPLOYMENT_ID_PATTERN, EXAMPLE_DEPLOYMENT_ID, SCHEMAS_PATH
+from stop_deployment.validation import (
+    ACCOUNT_ID_PATTERN,
+    DEPLOYMENT_ID_PATTERN,
+    EXAMPLE_DEPLOYMENT_ID,
+    REGION_CODE_PATTERN,
+    SCHEMAS_PATH,
+)
 
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 REQUEST_MODELS: tuple[type[BaseModel], ...] = (StopRequest, StopOptions, FreezeRequest)
@@ -57,6 +63,19 @@ _PATH_PARAMETERS: dict[str, dict[str, Any]] = {
         "schema": {**_NAME_GLOB, "examples": ["prod"]},
     },
 }
+# Where to act, for POST /deployments/{deploymentId}/stop (or in its body): the models' own fields.
+_QUERY_PARAMETERS: dict[str, list[dict[str, Any]]] = {
+    "/deployments/{deploymentId}/stop": [
+        {
+            "in": "query",
+            "name": name,
+            "required": False,
+            "description": StopOptions.model_fields[name].description,
+            "schema": {"type": "string", "pattern": pattern},
+        }
+        for name, pattern in (("accountId", ACCOUNT_ID_PATTERN), ("region", REGION_CODE_PATTERN))
+    ]
+}
 _ERROR_BODY = {
     "type": "object",
     "required": ["error", "message"],
@@ -89,6 +108,7 @@ def openapi() -> dict[str, Any]:
             },
         }
         parameters = [_PATH_PARAMETERS[name] for name in re.findall(r"\{(\w+)\}", route.path)]
+        parameters += _QUERY_PARAMETERS.get(route.path, []) if route.method == "POST" else []
         if parameters:
             operation["parameters"] = parameters
         if body is not None:

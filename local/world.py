@@ -17,12 +17,25 @@ whoever closes the loop (the demo's second part, the tests that follow stops up)
 
 deliver_invocations() plays Lambda's asynchronous delivery: it runs the function on each invocation of
 itself that the local Lambda (local.fake_aws.lambda_) queued.
+
+Member accounts (issue 12: the function, in HOME_ACCOUNT 123456789012 us-east-1, assumes the member
+role StopDeploymentMember to act elsewhere), seeded only by seed_member_accounts():
+
+    222222222222 us-east-1  role StopDeploymentMember; checkout/prod d-BCHK00001, d-BCHK00002 InProgress
+                            CloudWatch kill-switch-checkout-5xx (home's name on purpose: the account
+                            decides), tagged stop-deployment:targets=checkout/prod: never home's checkout
+    333333333333 eu-west-1  role StopDeploymentMember (IAM is global); payments/prod d-CPAY00001 InProgress
+    444444444444 us-east-1  no member role (AssumeRole is AccessDenied); orders/prod d-DORD00001 InProgress
+
+member_client() acts in any of them (moto's x-moto-account-id header: no STS call); status_in() reads
+a deployment's status there.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -220,3 +233,107 @@ def deliver_invocations(handler: Callable[[Any, Any], Any] | None = None) -> lis
 def _create(client: CodeDeployClient, target: str, status: str, deployment_id: str) -> None:
     application, group = target.split("/")
     fake_codedeploy.create_deployment(client, application, group, status=status, deployment_id=deployment_id)
+
+
+# --- member accounts (issue 12) -------------------------------------------------------------------------
+# Seeded and read through moto's own multi-account switch, the x-moto-account-id request header
+# (moto.core.responses.BaseResponse.get_current_account: second only to MOTO_ACCOUNT_ID, before the
+# access key; honoured by mock_aws() and the server alike): no STS call, so it reaches an account
+# without the member role too and leaves local.fake_aws.sts.calls() to the function.
+
+HOME_ACCOUNT = "123456789012"  # moto's default account, the local Lambda context's
+ACCOUNT_B = "222222222222"
+ACCOUNT_C = "333333333333"
+ACCOUNT_NO_ROLE = "444444444444"  # a member account where the member role was never deployed
+MEMBER_ROLE = "StopDeploymentMember"  # the function's MEMBER_ROLE_NAME
+EU_REGION = "eu-west-1"
+ORDERS = "orders/prod"
+B_CHECKOUT_IDS = ("d-BCHK00001", "d-BCHK00002")  # ACCOUNT_B us-east-1 checkout/prod, InProgress
+C_PAYMENTS_ID = "d-CPAY00001"  # ACCOUNT_C eu-west-1 payments/prod, InProgress
+NO_ROLE_ID = "d-DORD00001"  # ACCOUNT_NO_ROLE us-east-1 orders/prod, InProgress
+ALARM_B = "kill-switch-checkout-5xx"  # in ACCOUNT_B us-east-1, tagged for its own checkout/prod
+
+_MOTO_ACCOUNT_HEADER = "x-moto-account-id"
+
+
+def member_role_arn(account: str) -> str:
+    """The member role's ARN in `account`, as the function assumes it."""
+    return f"arn:aws:iam::{account}:role/{MEMBER_ROLE}"
+
+
+def member_client(service: str, account: str, region: str = "us-east-1") -> Any:
+    """A boto3 client acting in `account` and `region` of the local AWS (mock_aws() or the server the
+    environment points at), whether or not the member role is there; for seeding and reading back."""
+    if "MOTO_ACCOUNT_ID" in os.environ:  # moto would put every request, assumed roles' too, in that one
+        raise RuntimeError("MOTO_ACCOUNT_ID is set: moto puts every request in that one account")
+    made: Any = boto3.client(  # type: ignore[call-overload]
+        service, region_name=region, endpoint_url=_local_endpoint(service)
+    )
+
+    def act_in_account(request: Any, **_: Any) -> None:
+        request.headers[_MOTO_ACCOUNT_HEADER] = account
+
+    # A client's event hooks are its own: other clients keep acting in the home account.
+    made.meta.events.register("before-sign", act_in_account)
+    return made
+
+
+def _local_endpoint(service: str) -> str | None:
+    """Where `service` is: None (boto3's own choice: mock_aws() intercepts it, or the environment points
+    it) unless the environment points the local server's services but not this one (local.aws leaves IAM
+    out): then the server's URL, which answers every service, never the real AWS."""
+    if os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}"):
+        return None
+    return os.environ.get("AWS_ENDPOINT_URL_STS") or None
+
+
+def status_in(deployment_id: str, account: str, region: str = "us-east-1") -> str:
+    """The deployment's status in that account and region's CodeDeploy."""
+    info = member_client("codedeploy", account, region).get_deployment(deploymentId=deployment_id)
+    return str(info["deploymentInfo"]["status"])
+
+
+def seed_member_accounts() -> list[str]:
+    """The member accounts: the member role in ACCOUNT_B and ACCOUNT_C (trusting the home account; moto
+    does not enforce trust), none in ACCOUNT_NO_ROLE, each account's deployments (all InProgress) and
+    ALARM_B in ACCOUNT_B. Seed once (fixed ids); the home account is not touched.
+
+    Returns the ids in flight.
+    """
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{HOME_ACCOUNT}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    for account in (ACCOUNT_B, ACCOUNT_C):
+        member_client("iam", account).create_role(
+            RoleName=MEMBER_ROLE,
+            AssumeRolePolicyDocument=json.dumps(trust),
+            Description="Lets the stop-deployment function stop CodeDeploy deployments in this account",
+        )
+    places = [
+        (ACCOUNT_B, "us-east-1", CHECKOUT, B_CHECKOUT_IDS),
+        (ACCOUNT_C, EU_REGION, PAYMENTS, (C_PAYMENTS_ID,)),
+        (ACCOUNT_NO_ROLE, "us-east-1", ORDERS, (NO_ROLE_ID,)),
+    ]
+    for account, region, target, ids in places:
+        codedeploy = member_client("codedeploy", account, region)
+        for deployment_id in ids:
+            _create(codedeploy, target, "InProgress", deployment_id)
+    member_client("cloudwatch", ACCOUNT_B).put_metric_alarm(
+        AlarmName=ALARM_B,
+        MetricName="HTTPCode_Target_5XX_Count",
+        Namespace="AWS/ApplicationELB",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=5,
+        ComparisonOperator="GreaterThanThreshold",
+        Tags=[{"Key": "stop-deployment:targets", "Value": CHECKOUT}],
+    )
+    return [*B_CHECKOUT_IDS, C_PAYMENTS_ID, NO_ROLE_ID]

@@ -14,7 +14,17 @@ from moto import mock_aws
 
 from local import fake_aws, fake_codedeploy, world
 from local.context import LambdaContext
-from stop_deployment import alarm_targets, cloudwatch, codedeploy, freeze, ledger, notify, service, settings
+from stop_deployment import (
+    accounts,
+    alarm_targets,
+    cloudwatch,
+    codedeploy,
+    freeze,
+    ledger,
+    notify,
+    service,
+    settings,
+)
 from stop_deployment.observability import logger
 from stop_deployment.triggers.slack import deferral, signature
 
@@ -52,6 +62,7 @@ def _forget_process_state() -> None:
     settings.get.cache_clear()
     gc.unfreeze()  # clients.long_lived froze what the last test's clients held: let it be collected
     codedeploy.client.cache_clear()
+    accounts.forget()
     cloudwatch.client.cache_clear()
     ledger.client.cache_clear()
     notify.client.cache_clear()

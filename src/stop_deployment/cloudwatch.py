@@ -11,8 +11,9 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .clients import CONFIG, error_code, long_lived
-from .errors import FreezeCheckFailed
+from .errors import FreezeCheckFailed, StopDeploymentError
 from .observability import logger
+from .target import HOME, Place
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -23,13 +24,27 @@ def client() -> "CloudWatchClient":
     return long_lived(boto3.client("cloudwatch", config=CONFIG))
 
 
-def alarm_tags(alarm_arn: str) -> dict[str, str] | None:
-    """The alarm's tags, or None when they cannot be read (deleted alarm, another account's, no permission).
+def alarm_tags(alarm_arn: str, place: Place = HOME, requester: str | None = None) -> dict[str, str] | None:
+    """The alarm's tags, read in its account and region (`place`, through the member role there when
+    not the function's own), or None when they cannot be read (deleted alarm, no permission, an
+    account not allowed or unreachable).
 
     A failed lookup is logged, not raised: the alarm's other target sources still apply.
     """
     try:
-        tags = client().list_tags_for_resource(ResourceARN=alarm_arn).get("Tags", [])
+        if place == HOME:
+            reader = client()
+        else:
+            from . import accounts  # another account's alarm
+
+            reader = accounts.client("cloudwatch", place, requester)
+        tags = reader.list_tags_for_resource(ResourceARN=alarm_arn).get("Tags", [])
+    except StopDeploymentError as exc:
+        logger.warning(
+            "Could not read the alarm's tags",
+            extra={"alarmArn": alarm_arn, "error": type(exc).__name__, "detail": str(exc)},
+        )
+        return None
     except (ClientError, BotoCoreError) as exc:
         logger.warning(
             "Could not read the alarm's tags",

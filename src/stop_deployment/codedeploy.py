@@ -24,7 +24,7 @@ from .errors import (
 )
 from .observability import logger
 from .results import DeploymentStatus
-from .target import Target
+from .target import HOME, Place, Target
 
 if TYPE_CHECKING:
     from mypy_boto3_codedeploy import CodeDeployClient
@@ -50,8 +50,7 @@ _ERRORS: dict[str, type[StopDeploymentError]] = {
 # {subject} is "deployment d-…" or "deployment group app/group".
 _MESSAGES: dict[type[StopDeploymentError], str] = {
     InvalidRequest: "CodeDeploy rejected the request for {subject}",
-    DeploymentNotFound: "The {subject} (or its application or group) does not exist in this account "
-    "and region",
+    DeploymentNotFound: "The {subject} (or its application or group) does not exist there",
     DeploymentAlreadyCompleted: "The {subject} had already completed; there was nothing left to stop",
     UnsupportedDeploymentType: "CodeDeploy cannot stop the {subject}: its deployment type does not "
     "allow it (a CloudFormation blue/green deployment is stopped by cancelling the stack update)",
@@ -64,25 +63,43 @@ _MESSAGES: dict[type[StopDeploymentError], str] = {
 
 @functools.cache
 def client() -> "CodeDeployClient":
-    """One client per process, created on first use so warm invocations reuse its connections."""
+    """One client per process for the function's own account and region, created on first use so warm
+    invocations reuse its connections."""
     return long_lived(boto3.client("codedeploy", config=CONFIG))
 
 
-def stop(deployment_id: str, auto_rollback: bool | None) -> tuple[str, str]:
+def client_in(place: Place, requester: str | None) -> "CodeDeployClient":
+    """The client for `place`: the function's own, or the member role's there (see accounts.py), whose
+    CloudTrail session names `requester`. AccountNotAllowed before any call for a place not allowed."""
+    if place == HOME:
+        return client()
+    from . import accounts  # only for another account: STS costs the usual path nothing
+
+    located = accounts.check_allowed(place)
+    return client() if located == HOME else accounts.client("codedeploy", located, requester)
+
+
+def stop(
+    deployment_id: str, auto_rollback: bool | None, place: Place = HOME, requester: str | None = None
+) -> tuple[str, str]:
     """Call StopDeployment; returns CodeDeploy's (status, statusMessage). None omits the flag."""
     kwargs: dict[str, Any] = {"deploymentId": deployment_id}
     if auto_rollback is not None:
         kwargs["autoRollbackEnabled"] = auto_rollback
-    with _translated("StopDeployment", f"deployment {deployment_id}"):
-        response = client().stop_deployment(**kwargs)
+    with _translated("StopDeployment", _deployment(deployment_id, place)):
+        response = client_in(place, requester).stop_deployment(**kwargs)
     return response.get("status", ""), response.get("statusMessage", "")
 
 
-def get(deployment_id: str) -> DeploymentStatus:
+def get(deployment_id: str, place: Place = HOME, requester: str | None = None) -> DeploymentStatus:
     """Call GetDeployment and keep the fields a person needs to judge the deployment."""
-    with _translated("GetDeployment", f"deployment {deployment_id}"):
-        info = client().get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+    with _translated("GetDeployment", _deployment(deployment_id, place)):
+        info = client_in(place, requester).get_deployment(deploymentId=deployment_id)["deploymentInfo"]
     return _status(info, deployment_id)
+
+
+def _deployment(deployment_id: str, place: Place) -> str:
+    return f"deployment {deployment_id}" + ("" if place == HOME else f" in {place}")
 
 
 def _status(info: Any, deployment_id: str) -> DeploymentStatus:
@@ -106,14 +123,14 @@ def _status(info: Any, deployment_id: str) -> DeploymentStatus:
     return status
 
 
-def list_in_flight(target: Target) -> list[str]:
+def list_in_flight(target: Target, requester: str | None = None) -> list[str]:
     """Ids of the group's deployments still in flight, every page of ListDeployments."""
     ids: list[str] = []
     token: dict[str, str] = {}
     # Pages by hand: a boto3 paginator loads a model of its own, ~5 ms of cold start on the alarm path.
     with _translated("ListDeployments", f"deployment group {target}"):
         while True:
-            page = client().list_deployments(
+            page = client_in(target.place, requester).list_deployments(
                 applicationName=target.application,
                 deploymentGroupName=target.group,
                 includeOnlyStatuses=ACTIVE_STATUSES,  # type: ignore[arg-type]
@@ -125,58 +142,69 @@ def list_in_flight(target: Target) -> list[str]:
             token = {"nextToken": page["nextToken"]}
 
 
-def creators(deployment_ids: list[str]) -> dict[str, str]:
+def creators(deployment_ids: list[str], place: Place = HOME, requester: str | None = None) -> dict[str, str]:
     """Who created each deployment (codeDeployRollback marks a rollback)."""
-    return {status["deploymentId"]: status.get("creator", "") for status in get_many(deployment_ids)}
+    found = get_many(deployment_ids, place, requester)
+    return {status["deploymentId"]: status.get("creator", "") for status in found}
 
 
-def get_many(deployment_ids: list[str]) -> list[DeploymentStatus]:
+def get_many(
+    deployment_ids: list[str], place: Place = HOME, requester: str | None = None
+) -> list[DeploymentStatus]:
     """GetDeployment's answer for many deployments: BatchGetDeployments calls of at most 25 ids each,
     in parallel."""
     chunks = [
         deployment_ids[i : i + _BATCH_GET_DEPLOYMENTS_LIMIT]
         for i in range(0, len(deployment_ids), _BATCH_GET_DEPLOYMENTS_LIMIT)
     ]
+
+    def get_batch(ids: list[str]) -> list[DeploymentStatus]:
+        with _translated("BatchGetDeployments", f"deployments {', '.join(ids)}"):
+            infos = client_in(place, requester).batch_get_deployments(deploymentIds=ids)
+        found = infos.get("deploymentsInfo", [])
+        return [_status(info, info["deploymentId"]) for info in found if "deploymentId" in info]
+
     if len(chunks) < 2:  # the usual case, without a thread pool
-        return _get_batch(chunks[0]) if chunks else []
+        return get_batch(chunks[0]) if chunks else []
     with ThreadPoolExecutor(max_workers=MAX_PARALLEL_CALLS) as pool:
-        return [status for found in pool.map(_get_batch, chunks) for status in found]
+        return [status for found in pool.map(get_batch, chunks) for status in found]
 
 
-def _get_batch(deployment_ids: list[str]) -> list[DeploymentStatus]:
-    with _translated("BatchGetDeployments", f"deployments {', '.join(deployment_ids)}"):
-        infos = client().batch_get_deployments(deploymentIds=deployment_ids).get("deploymentsInfo", [])
-    return [_status(info, info["deploymentId"]) for info in infos if "deploymentId" in info]
-
-
-def applications() -> list[str]:
+def applications(place: Place = HOME, requester: str | None = None) -> list[str]:
     """Every application's name, every page of ListApplications."""
-    with _translated("ListApplications", "applications"):
-        pages = client().get_paginator("list_applications").paginate()
+    with _translated("ListApplications", "applications" + ("" if place == HOME else f" in {place}")):
+        pages = client_in(place, requester).get_paginator("list_applications").paginate()
         return [name for page in pages for name in page["applications"]]
 
 
-def groups(application: str) -> list[str]:
+def groups(application: str, place: Place = HOME, requester: str | None = None) -> list[str]:
     """The names of the application's deployment groups, every page of ListDeploymentGroups."""
     with _translated("ListDeploymentGroups", f"application {application}"):
-        pages = client().get_paginator("list_deployment_groups").paginate(applicationName=application)
+        pages = (
+            client_in(place, requester)
+            .get_paginator("list_deployment_groups")
+            .paginate(applicationName=application)
+        )
         return [name for page in pages for name in page["deploymentGroups"]]
 
 
-def groups_by_alarm(application: str) -> dict[str, list[Target]]:
+def groups_by_alarm(
+    application: str, place: Place = HOME, requester: str | None = None
+) -> dict[str, list[Target]]:
     """Alarm name -> the groups of this application whose alarmConfiguration lists it (every group
     read)."""
     index: dict[str, list[Target]] = {}
-    names = groups(application)
+    names = groups(application, place, requester)
     for start in range(0, len(names), _BATCH_GET_GROUPS_LIMIT):
         chunk = names[start : start + _BATCH_GET_GROUPS_LIMIT]
         with _translated("BatchGetDeploymentGroups", f"application {application}"):
-            infos = client().batch_get_deployment_groups(
+            infos = client_in(place, requester).batch_get_deployment_groups(
                 applicationName=application, deploymentGroupNames=chunk
             )
         for info in infos.get("deploymentGroupsInfo", []):
             for alarm in info.get("alarmConfiguration", {}).get("alarms", []):
-                index.setdefault(alarm["name"], []).append(Target(application, info["deploymentGroupName"]))
+                found = Target(application, info["deploymentGroupName"], place)
+                index.setdefault(alarm["name"], []).append(found)
     return index
 
 

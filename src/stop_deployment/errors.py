@@ -83,3 +83,11 @@ class FreezesNotConfigured(StopDeploymentError):
 
 class FreezeStoreUnavailable(StopDeploymentError):
     """DynamoDB did not take a freeze's change; nothing was changed."""
+
+
+class AccountNotAllowed(DeploymentGroupNotAllowed):
+    """An account or region outside ALLOWED_ACCOUNTS / ALLOWED_REGIONS: refused before any call."""
+
+
+class AccountUnreachable(StopDeploymentError):
+    """The member role of another account could not be assumed (missing, or not trusting the function)."""

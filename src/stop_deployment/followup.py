@@ -14,7 +14,7 @@ Nothing here may undo or hide a stop: a ledger or SNS failure is logged and coun
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from .errors import AccessDenied, DeploymentNotFound, StopDeploymentError
 from .observability import count, logger
 from .results import DeploymentStatus
 from .service import Caller, take_touched
+from .target import HOME, Place
 
 # Slack accepts up to 5 posts to a command's response_url, for 30 minutes; the follow-ups leave one
 # for the command's own result (posted there when its work was handed over, or the prompt's outcome).
@@ -47,6 +48,8 @@ _INHERITED = (
     "details",
     "applicationName",
     "deploymentGroupName",
+    "accountId",  # a rollback runs where its stopped deployment ran
+    "region",
     "threadId",
     "replyUrl",
     "replyUntil",
@@ -78,7 +81,7 @@ def follow(deployment_id: str, via: str) -> str:
         outcome = "already_reported"
     else:
         try:
-            status = codedeploy.get(deployment_id)
+            status = codedeploy.get(deployment_id, _place(item), item.get("requester"))
         except (DeploymentNotFound, AccessDenied) as exc:
             outcome = _unreadable(item, exc)
         else:
@@ -157,7 +160,7 @@ def _caller_fields(caller: Caller) -> dict[str, Any]:
 def _fill_group(entry: dict[str, Any]) -> None:
     """Where a stopped deployment was, for the ledger and the message (a stop sent without a lookup)."""
     try:
-        found = codedeploy.get(entry["deploymentId"])
+        found = codedeploy.get(entry["deploymentId"], _place(entry), entry.get("requester"))
     except StopDeploymentError:
         return  # the message says "an unknown group"; the follow-up reads it again
     entry["applicationName"] = found["applicationName"]
@@ -173,6 +176,7 @@ def _stop_item(entry: dict[str, Any], who: dict[str, Any], reply_url: str | None
         "kind": "stop",
         "applicationName": entry.get("applicationName"),
         "deploymentGroupName": entry.get("deploymentGroupName"),
+        **{key: entry[key] for key in ("accountId", "region") if key in entry},
         "autoRollbackEnabled": entry.get("autoRollbackEnabled"),
         "codedeployStatus": entry.get("status"),
         "codedeployMessage": entry.get("statusMessage"),
@@ -240,6 +244,11 @@ def _rollback_ended(item: ledger.Item, status: DeploymentStatus) -> str:
         logger.error("Rollback failed", extra={"deploymentId": item["deploymentId"], "status": state})
     _tell(item, notices.rollback_ended(item, state))
     return outcome
+
+
+def _place(item: Mapping[str, Any]) -> Place:
+    """Where a stop (or its rollback) ran: the ledger keeps accountId and region for other accounts."""
+    return Place(item["accountId"], item["region"]) if "accountId" in item else HOME
 
 
 def _unreadable(item: ledger.Item, exc: StopDeploymentError) -> str:

@@ -11,7 +11,7 @@ import gc
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import settings
+from . import accounts, settings
 from .observability import logger, metrics
 from .triggers import alarm, deferred, deployment_event, direct, http, stop_request, sweep
 
@@ -32,6 +32,7 @@ WAYS_IN: tuple[tuple[Callable[[Any], Any], Callable[[Any, Any, "LambdaContext"],
 @metrics.log_metrics(raise_on_empty_metrics=False)
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: Any, context: "LambdaContext") -> Any:
+    accounts.learn_home(context.invoked_function_arn)
     for recognise, handle in WAYS_IN:
         if (found := recognise(event)) is not None:
             try:

@@ -10,10 +10,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 
 from .settings import MAX_FREEZE_MINUTES
 from .validation import (
+    ACCOUNT_ID_PATTERN,
     DEPLOYMENT_ID_PATTERN,
     EXAMPLE_DEPLOYMENT_ID,
     EXAMPLE_UNTIL,
     FREEZE_UNTIL_PATTERN,
+    REGION_CODE_PATTERN,
     normalize_deployment_id,
 )
 
@@ -37,22 +39,48 @@ AutoRollbackEnabled = Annotated[
 ]
 
 
+AccountId = Annotated[
+    str | None,
+    Field(
+        pattern=ACCOUNT_ID_PATTERN,
+        description="The account the deployment is in (12 digits). Omitted: the function's own. Any "
+        "other must be in ALLOWED_ACCOUNTS (403 AccountNotAllowed).",
+        examples=["111122223333"],
+    ),
+]
+Region = Annotated[
+    str | None,
+    Field(
+        pattern=REGION_CODE_PATTERN,
+        description="The region the deployment is in. Omitted: the function's own. Any other must be in "
+        "ALLOWED_REGIONS (403 AccountNotAllowed).",
+        examples=["eu-west-1"],
+    ),
+]
+
+
 class StopRequest(BaseModel):
-    """StopDeployment's own request shape."""
+    """StopDeployment's own request shape, with where the deployment is when not in the function's own
+    account and region."""
 
     model_config = ConfigDict(extra="forbid")
 
     deploymentId: DeploymentId
     autoRollbackEnabled: AutoRollbackEnabled = None
+    accountId: AccountId = None
+    region: Region = None
 
 
 class StopOptions(BaseModel):
-    """Optional body of POST /deployments/{deploymentId}/stop; an id here must match the path's."""
+    """Optional body of POST /deployments/{deploymentId}/stop; an id here must match the path's. The
+    account and region may also come in the query string."""
 
     model_config = ConfigDict(extra="forbid")
 
     deploymentId: DeploymentId | None = None
     autoRollbackEnabled: AutoRollbackEnabled = None
+    accountId: AccountId = None
+    region: Region = None
 
 
 class FreezeRequest(BaseModel):

@@ -242,7 +242,8 @@ def _where(entry: Mapping[str, Any]) -> str:
     if "target" in entry:
         return str(entry["target"])
     if "applicationName" in entry:
-        return f"{entry['applicationName']}/{entry['deploymentGroupName']}"
+        group = f"{entry['applicationName']}/{entry['deploymentGroupName']}"
+        return f"{group} (account {entry['accountId']}, {entry['region']})" if "accountId" in entry else group
     return "an unknown group"
 
 

@@ -25,6 +25,9 @@ class StopResult(TypedDict):
     outcome: StopOutcome
     applicationName: NotRequired[str]
     deploymentGroupName: NotRequired[str]
+    # Where the deployment is, when not in the function's own account and region.
+    accountId: NotRequired[str]
+    region: NotRequired[str]
 
 
 class RollbackInfo(TypedDict, total=False):
@@ -58,6 +61,8 @@ class DeploymentOutcome(TypedDict):
     outcome: Outcome
     applicationName: str
     deploymentGroupName: str
+    accountId: NotRequired[str]
+    region: NotRequired[str]
     status: NotRequired[str | None]
     statusMessage: NotRequired[str]
     autoRollbackEnabled: NotRequired[bool | None]

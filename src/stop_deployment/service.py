@@ -21,7 +21,7 @@ from .errors import (
 )
 from .observability import logger, metrics, metrics_lock
 from .results import DeploymentOutcome, DeploymentStatus, Outcome, StopResult, TargetReport
-from .target import Target
+from .target import HOME, Place, Target
 
 _METRIC_BY_OUTCOME: dict[Outcome, str] = {
     "stop_requested": "StopsRequested",
@@ -33,6 +33,10 @@ _METRIC_BY_OUTCOME: dict[Outcome, str] = {
 }
 # Errors worth another attempt later (the caller's retry re-drives them); stopping twice is harmless.
 RETRYABLE_ERRORS = (Throttled, CodeDeployUnavailable)
+# A fan-out across accounts runs up to MAX_PARALLEL_CALLS calls per account, this many in all.
+MAX_FAN_OUT_THREADS = 100
+_slots: dict[str, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
 # Deployments that CodeDeploy started to roll back a stopped one: stopping them would make things worse.
 ROLLBACK_CREATOR = "codeDeployRollback"
 
@@ -69,11 +73,13 @@ def stop_deployment(
     auto_rollback: settings.RollbackChoice | None,
     caller: Caller,
     group: Target | None = None,
+    place: Place = HOME,
 ) -> StopResult:
-    """Stop one deployment, subject to the allowlist and dry run.
+    """Stop one deployment in `place` (the function's own account and region unless said), subject to
+    ALLOWED_ACCOUNTS / ALLOWED_REGIONS, the allowlist and dry run.
 
     `group` is the deployment group the deployment was listed in, when the caller listed it: the
-    allowlist is then checked without a lookup.
+    allowlist is then checked without a lookup, in the group's place.
 
     `auto_rollback` None means the request did not say; DEFAULT_AUTO_ROLLBACK decides.
     `settings.GROUP_DECIDES` omits the flag (an alarm's or a freeze's `deployment-group`). A deployment
@@ -92,14 +98,19 @@ def stop_deployment(
         "autoRollbackEnabled": rollback,
         "outcome": "stop_requested",
     }
+    place = group.place if group is not None else place
+    if place != HOME:
+        result["accountId"], result["region"] = place.account, place.region
     started = time.perf_counter()
     try:
+        place = allowed_place(place)
         # StopDeployment cannot be scoped by IAM, so the allowlist is the real guard: look the
         # deployment up to learn its group. A dry run looks it up too, to show what would stop.
         status = None
         if group is None and (not config.allows_every_group or config.dry_run):
-            found = _look_up(deployment_id, config.allows_every_group)
-            group, status = Target(found["applicationName"], found["deploymentGroupName"]), found["status"]
+            found = _look_up(deployment_id, config.allows_every_group, place, caller.requester)
+            status = found["status"]
+            group = Target(found["applicationName"], found["deploymentGroupName"], place)
         if group is not None:
             result["applicationName"], result["deploymentGroupName"] = group.application, group.group
             if not config.allows(group):
@@ -114,7 +125,9 @@ def stop_deployment(
             )
         else:
             try:
-                result["status"], result["statusMessage"] = codedeploy.stop(deployment_id, rollback)
+                result["status"], result["statusMessage"] = codedeploy.stop(
+                    deployment_id, rollback, place, caller.requester
+                )
             except DeploymentAlreadyCompleted as exc:
                 result["outcome"] = "already_completed"
                 result["statusMessage"] = str(exc)
@@ -134,9 +147,20 @@ def raise_if_already_completed(result: StopResult) -> StopResult:
     return result
 
 
-def describe_deployment(deployment_id: str) -> DeploymentStatus:
+def describe_deployment(
+    deployment_id: str, place: Place = HOME, requester: str | None = None
+) -> DeploymentStatus:
     """Current status, application, group, creator and rollback information of one deployment."""
-    return codedeploy.get(deployment_id)
+    return codedeploy.get(deployment_id, allowed_place(place), requester)
+
+
+def allowed_place(place: Place) -> Place:
+    """`place`, located (HOME however spelled); AccountNotAllowed, before any call, outside the bounds."""
+    if place == HOME:
+        return HOME
+    from . import accounts  # only for another account: the usual path never loads STS
+
+    return accounts.check_allowed(place)
 
 
 def stop_active_deployments(
@@ -152,17 +176,27 @@ def stop_active_deployments(
         target: TargetReport(target=str(target), sources=sorted(set(how)), inFlight=[])
         for target, how in targets.items()
     }
-    with ThreadPoolExecutor(max_workers=MAX_PARALLEL_CALLS) as pool:
-        allowed = _allowed(reports, caller)
+    allowed = _allowed(reports, caller)
+    accounts = {located.place.account for _, located in allowed}
+    with ThreadPoolExecutor(
+        max_workers=min(MAX_FAN_OUT_THREADS, MAX_PARALLEL_CALLS * len(accounts) or 1)
+    ) as pool:
         owners = _owners(allowed, reports, pool, caller)
-        creators = _creators(list(owners))
+        creators = _creators(owners, pool, caller)
 
-        def stop_one(deployment_id: str) -> DeploymentOutcome:
-            group, creator = owners[deployment_id], creators.get(deployment_id)
-            return _stop_listed(deployment_id, group, creator, auto_rollback, caller)
+        def stop_one(key: tuple[str, Place]) -> DeploymentOutcome:
+            with _slot(key[1]):
+                return _stop_listed(key[0], owners[key], creators.get(key), auto_rollback, caller)
 
         outcomes = list(pool.map(stop_one, owners))
     return list(reports.values()), outcomes
+
+
+def _slot(place: Place) -> threading.BoundedSemaphore:
+    """One of the account's MAX_PARALLEL_CALLS places in a fan-out: CodeDeploy's rate limits are per
+    account, so accounts run side by side while each keeps to the bound of a single-account fan-out."""
+    with _slots_lock:
+        return _slots.setdefault(place.account, threading.BoundedSemaphore(MAX_PARALLEL_CALLS))
 
 
 def stop_listed(
@@ -177,47 +211,73 @@ def stop_listed(
         return list(pool.map(lambda d: _stop_listed(d, group, None, auto_rollback, caller), deployment_ids))
 
 
-def _allowed(reports: dict[Target, TargetReport], caller: Caller) -> list[Target]:
-    """The groups the allowlist admits; the others are reported as refused, never listed."""
-    allowed = [target for target in reports if settings.get().allows(target)]
-    for target in reports.keys() - set(allowed):
-        _mark_failed(
-            reports[target], DeploymentGroupNotAllowed(f"{target} is not in ALLOWED_DEPLOYMENT_GROUPS")
-        )
-        logger.warning("Target refused", extra={"target": str(target), **caller.details})
-        _touch(caller, {"target": str(target), "outcome": "refused", **_problem(reports[target])})
+def _allowed(reports: dict[Target, TargetReport], caller: Caller) -> list[tuple[Target, Target]]:
+    """The groups the account bounds and the allowlist admit, located (HOME however spelled); the
+    others are reported as refused, never listed."""
+    allowed = []
+    for target in reports:
+        try:
+            located = Target(target.application, target.group, allowed_place(target.place))
+            if not settings.get().allows(located):
+                raise DeploymentGroupNotAllowed(f"{target} is not in ALLOWED_DEPLOYMENT_GROUPS")
+        except DeploymentGroupNotAllowed as exc:  # AccountNotAllowed too
+            _mark_failed(reports[target], exc)
+            logger.warning("Target refused", extra={"target": str(target), **caller.details})
+            _touch(caller, {"target": str(target), "outcome": "refused", **_problem(reports[target])})
+        else:
+            allowed.append((target, located))
     return allowed
 
 
 def _owners(
-    allowed: list[Target], reports: dict[Target, TargetReport], pool: ThreadPoolExecutor, caller: Caller
-) -> dict[str, Target]:
-    """Deployment id -> the first group it was listed in; each group's listing goes in its report."""
-    owners: dict[str, Target] = {}
-    for target, listed in zip(allowed, pool.map(_list_in_flight, allowed), strict=True):
+    allowed: list[tuple[Target, Target]],
+    reports: dict[Target, TargetReport],
+    pool: ThreadPoolExecutor,
+    caller: Caller,
+) -> dict[tuple[str, Place], Target]:
+    """(Deployment id, place) -> the first group it was listed in; each group's listing goes in its
+    report. `allowed` pairs each report's target with the group located."""
+    owners: dict[tuple[str, Place], Target] = {}
+    listings = pool.map(lambda pair: _list_in_flight(pair[1], caller.requester), allowed)
+    for (target, located), listed in zip(allowed, listings, strict=True):
         if isinstance(listed, StopDeploymentError):
             _mark_failed(reports[target], listed)
             _touch(caller, {"target": str(target), "outcome": "failed", **_problem(reports[target])})
             continue
         reports[target]["inFlight"] = listed
         for deployment_id in listed:
-            owners.setdefault(deployment_id, target)
+            owners.setdefault((deployment_id, located.place), located)
     return owners
 
 
-def _list_in_flight(target: Target) -> list[str] | StopDeploymentError:
+def _list_in_flight(target: Target, requester: str | None) -> list[str] | StopDeploymentError:
     try:
-        return codedeploy.list_in_flight(target)
+        with _slot(target.place):
+            return codedeploy.list_in_flight(target, requester)
     except StopDeploymentError as exc:
         return exc
 
 
-def _creators(deployment_ids: list[str]) -> dict[str, str]:
-    try:
-        return codedeploy.creators(deployment_ids)
-    except StopDeploymentError:
-        # Not knowing who created them must not delay the stops: proceed (the failure is logged).
-        return {}
+def _creators(
+    owners: dict[tuple[str, Place], Target], pool: ThreadPoolExecutor, caller: Caller
+) -> dict[tuple[str, Place], str]:
+    """Who created each deployment, one batch of reads per account and region, in parallel."""
+    by_place: dict[Place, list[str]] = {}
+    for deployment_id, place in owners:
+        by_place.setdefault(place, []).append(deployment_id)
+
+    def read(place: Place) -> dict[tuple[str, Place], str]:
+        try:
+            with _slot(place):
+                found = codedeploy.creators(by_place[place], place, caller.requester)
+        except StopDeploymentError:
+            # Not knowing who created them must not delay the stops: proceed (the failure is logged).
+            return {}
+        return {(deployment_id, place): creator for deployment_id, creator in found.items()}
+
+    if len(by_place) < 2:  # the usual case, without waiting on the pool
+        return read(next(iter(by_place))) if by_place else {}
+    return {key: creator for found in pool.map(read, by_place) for key, creator in found.items()}
 
 
 def _stop_listed(
@@ -234,6 +294,8 @@ def _stop_listed(
         applicationName=group.application,
         deploymentGroupName=group.group,
     )
+    if group.place != HOME:
+        outcome["accountId"], outcome["region"] = group.place.account, group.place.region
     if creator == ROLLBACK_CREATOR:
         outcome["statusMessage"] = "CodeDeploy started it to roll back a stopped deployment; left running"
         _record("skipped_rollback", dict(outcome), caller, time.perf_counter())
@@ -271,9 +333,11 @@ def _touch(caller: Caller, fields: dict[str, Any]) -> None:
         _touched.append((caller, fields))
 
 
-def _look_up(deployment_id: str, allows_every_group: bool) -> DeploymentStatus:
+def _look_up(
+    deployment_id: str, allows_every_group: bool, place: Place, requester: str | None
+) -> DeploymentStatus:
     try:
-        return codedeploy.get(deployment_id)
+        return codedeploy.get(deployment_id, place, requester)
     except AccessDenied as exc:
         if allows_every_group:
             raise

@@ -10,7 +10,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Literal, TypeVar
 
 from .errors import ConfigurationError
-from .target import Target
+from .target import ACCOUNT_PATTERN, HOME, REGION_PATTERN, Target
 
 T = TypeVar("T")
 MAX_FREEZE_MINUTES = 7 * 24 * 60  # a freeze always ends
@@ -43,6 +43,10 @@ VARIABLES = (
     "SLACK_CONFIRM_MINUTES",
     "SLACK_EXTRA_RESPONSE_HOSTS",
     "AWS_LAMBDA_FUNCTION_NAME",
+    "ALLOWED_ACCOUNTS",
+    "ALLOWED_REGIONS",
+    "MEMBER_ROLE_NAME",
+    "AWS_REGION",
 )
 
 _BOOLEANS = {"true": True, "false": False}
@@ -94,6 +98,12 @@ class Settings:
     # Set by Lambda: the function defers slow Slack work to an asynchronous invocation of itself.
     # Unset (tests, make serve): the work runs in the request.
     function_name: str | None = None
+    # Organisation-wide (accounts.py): where besides its own account and region the function may act,
+    # and the role it assumes there.
+    allowed_accounts: frozenset[str] = frozenset()
+    allowed_regions: frozenset[str] = frozenset()
+    member_role_name: str = "StopDeploymentMember"
+    home_region: str = "us-east-1"  # set by Lambda (AWS_REGION)
 
     @property
     def freezes_configured(self) -> bool:
@@ -107,7 +117,22 @@ class Settings:
         return self.allowed_deployment_groups == ("*",)
 
     def allows(self, target: Target) -> bool:
-        return any(fnmatchcase(str(target), pattern) for pattern in self.allowed_deployment_groups)
+        """Whether ALLOWED_DEPLOYMENT_GROUPS admits the group: `*` admits any; `application/group` globs
+        admit the function's own account and region's groups; ARN globs admit groups by their ARN
+        (`target` is located: HOME stands for the function's own account and region)."""
+        if self.allows_every_group:
+            return True
+        names = [str(target)] if target.place == HOME else []
+        if any(pattern.startswith("arn:") for pattern in self.allowed_deployment_groups):
+            from . import accounts  # only for ARN patterns: a group's ARN needs the function's account
+
+            names.append(target.arn(accounts.home()))
+        return any(
+            fnmatchcase(name, pattern)
+            for pattern in self.allowed_deployment_groups
+            for name in names
+            if pattern == "*" or pattern.startswith("arn:") == name.startswith("arn:")
+        )
 
 
 def load(environ: Mapping[str, str]) -> Settings:
@@ -155,6 +180,24 @@ def load(environ: Mapping[str, str]) -> Settings:
         ),
         slack_extra_response_hosts=_hosts(environ.get("SLACK_EXTRA_RESPONSE_HOSTS", "")),
         function_name=environ.get("AWS_LAMBDA_FUNCTION_NAME", "").strip() or None,
+        allowed_accounts=_listed(environ, "ALLOWED_ACCOUNTS", ACCOUNT_PATTERN, "12-digit account ids"),
+        allowed_regions=_listed(environ, "ALLOWED_REGIONS", REGION_PATTERN, "region codes such as eu-west-1"),
+        member_role_name=_matching(
+            environ.get("MEMBER_ROLE_NAME", ""),
+            "MEMBER_ROLE_NAME",
+            r"[A-Za-z0-9_+=,.@-]{1,64}",
+            "an IAM role name",
+        )
+        or "StopDeploymentMember",
+        home_region=(
+            _matching(
+                environ.get("AWS_REGION", "") or environ.get("AWS_DEFAULT_REGION", ""),
+                "AWS_REGION",
+                REGION_PATTERN,
+                "a region code",
+            )
+            or "us-east-1"
+        ),
     )
 
 
@@ -179,13 +222,22 @@ def _group_patterns(raw: str) -> tuple[str, ...]:
             "ALLOWED_DEPLOYMENT_GROUPS must list at least one pattern, e.g. * or app/prod"
         )
     for pattern in patterns:
-        # A pattern without "/" can never match "application/group"; it is surely a mistake.
-        if pattern != "*" and "/" not in pattern:
+        # Anything else can never match "application/group" or a group's ARN: surely a mistake.
+        arn = pattern.startswith("arn:")
+        if pattern != "*" and (":deploymentgroup:" not in pattern if arn else "/" not in pattern):
             raise ConfigurationError(
-                "ALLOWED_DEPLOYMENT_GROUPS entries look like application/group (globs allowed); "
-                f"got {pattern!r}"
+                "ALLOWED_DEPLOYMENT_GROUPS entries look like application/group or a deployment group's "
+                f"ARN (globs allowed); got {pattern!r}"
             )
     return patterns
+
+
+def _listed(environ: Mapping[str, str], name: str, pattern: str, what: str) -> frozenset[str]:
+    """Comma-separated values, each matching `pattern`."""
+    values = frozenset(part.strip() for part in environ.get(name, "").split(",") if part.strip())
+    if bad := sorted(v for v in values if not re.fullmatch(pattern, v)):
+        raise ConfigurationError(f"{name} must list {what}, comma-separated; got {bad[0]!r}")
+    return values
 
 
 def _secret_location(raw: str) -> str | None:
@@ -241,7 +293,8 @@ def _alarm_targets(raw: str) -> tuple[tuple[str, tuple[Target, ...]], ...]:
         targets = tuple(target for target in read if target is not None)
         if len(targets) != len(read):
             raise ConfigurationError(
-                f"ALARM_TARGETS[{alarm!r}] must list application/deploymentGroup names, e.g. {example}"
+                f"ALARM_TARGETS[{alarm!r}] must list application/deploymentGroup names or deployment "
+                f"group ARNs, e.g. {example}"
             )
         parsed.append((alarm, targets))
     return tuple(parsed)

@@ -18,7 +18,7 @@ import fastjsonschema
 
 from .errors import InvalidRequest
 from .settings import MAX_FREEZE_MINUTES
-from .target import NAME_GLOB
+from .target import ACCOUNT_PATTERN, HOME, NAME_GLOB, REGION_PATTERN, Place
 
 EXAMPLE_DEPLOYMENT_ID = "d-LGUMS25CC"
 EXAMPLE_REQUEST = f'{{"deploymentId": "{EXAMPLE_DEPLOYMENT_ID}", "autoRollbackEnabled": true}}'
@@ -29,6 +29,8 @@ SCHEMAS_PATH = Path(__file__).with_name("request.schemas.json")
 # RFC 3339 with a time zone: a freeze's end must not depend on the caller's clock settings.
 FREEZE_UNTIL_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
 EXAMPLE_UNTIL = "2026-12-24T18:00:00Z"
+ACCOUNT_ID_PATTERN = f"^{ACCOUNT_PATTERN}$"
+REGION_CODE_PATTERN = f"^{REGION_PATTERN}$"
 
 _FIELD_RULES = {
     "deploymentId": f"deploymentId must be d- followed by 9 letters or digits, e.g. {EXAMPLE_DEPLOYMENT_ID}",
@@ -41,6 +43,8 @@ _FIELD_RULES = {
     "application": "application must be a CodeDeploy application name (letters, digits, +=,.@_-) or a "
     "glob with *",
     "group": "group must be a CodeDeploy deployment group name (letters, digits, +=,.@_-) or a glob with *",
+    "accountId": "accountId must be an AWS account id: 12 digits, e.g. 111122223333",
+    "region": "region must be an AWS region code, e.g. eu-west-1",
 }
 
 
@@ -73,18 +77,39 @@ def invalid_field(field: str, problem: str = "invalid", model: str = "StopReques
     return InvalidRequest(_FIELD_RULES[field])
 
 
-def parse_stop_request(payload: object, what: str = "the request") -> tuple[str, bool | None]:
-    """Validate StopDeployment's request shape; returns (normalised deployment id, rollback flag or None)."""
+def parse_stop_request(payload: object, what: str = "the request") -> tuple[str, bool | None, Place]:
+    """Validate StopDeployment's request shape with this function's optional accountId and region;
+    returns (normalised deployment id, rollback flag or None, where: HOME unless said)."""
     request = _validated("StopRequest", payload, what)
-    return normalize_deployment_id(request["deploymentId"]), request.get("autoRollbackEnabled")
+    deployment_id = normalize_deployment_id(request["deploymentId"])
+    return deployment_id, request.get("autoRollbackEnabled"), parse_place(request)
 
 
-def parse_stop_options(payload: object) -> tuple[str | None, bool | None]:
-    """Validate the optional body of POST /deployments/{id}/stop; returns (its id if any, rollback flag)."""
+def parse_stop_options(payload: object) -> tuple[str | None, bool | None, Place]:
+    """Validate the optional body of POST /deployments/{id}/stop; returns (its id if any, rollback flag,
+    where)."""
     options = _validated("StopOptions", payload, "the request body")
     deployment_id = options.get("deploymentId")
-    rollback = options.get("autoRollbackEnabled")
-    return (None if deployment_id is None else normalize_deployment_id(deployment_id)), rollback
+    normalized = None if deployment_id is None else normalize_deployment_id(deployment_id)
+    return normalized, options.get("autoRollbackEnabled"), parse_place(options)
+
+
+def parse_place(fields: dict[str, Any]) -> Place:
+    """The accountId and region of a request (a query string, a Slack option), each optional: an
+    absent one is the function's own; HOME for the function's own however spelled. InvalidRequest
+    naming a malformed one."""
+    account, region = fields.get("accountId"), fields.get("region")
+    for field, value, pattern in (
+        ("accountId", account, ACCOUNT_PATTERN),
+        ("region", region, REGION_PATTERN),
+    ):
+        if value is not None and not (isinstance(value, str) and re.fullmatch(pattern, value)):
+            raise invalid_field(field)
+    if not (account or region):
+        return HOME
+    from . import accounts  # only for a request that names a place: comparing needs the own account
+
+    return accounts.located(Place(account or "", region or ""))
 
 
 def parse_freeze_target(application: str, group: str) -> str:

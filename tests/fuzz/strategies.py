@@ -31,6 +31,7 @@ from local import fake_codedeploy
 from local.world import COMPLETED_ID, IN_FLIGHT_ID, OTHER_TEAM_ID, QUEUED_ID, load_event
 from stop_deployment import errors
 from stop_deployment.handler import lambda_handler
+from stop_deployment.target import HOME, Place
 from stop_deployment.validation import parse_stop_request
 
 
@@ -186,6 +187,17 @@ rollback_flags = st.one_of(
     st.sampled_from(["true", "false", "yes", 1, 0, "", [], {}]),
     json_values,
 )
+# The function's own account and region (the local context's), others, and near misses.
+ACCOUNT_IDS = [
+    "123456789012",
+    "222222222222",
+    "12345678901",
+    "1234567890123",
+    " 123456789012",
+    "12345678901a",
+]
+REGIONS = ["us-east-1", "eu-west-1", "us-gov-west-1", "US-EAST-1", "us-east", "mars-north-1", "us-east-1 "]
+HOME_SPELLINGS = {HOME, Place("123456789012", ""), Place("", "us-east-1"), Place("123456789012", "us-east-1")}
 EXTRA_KEYS = [
     "reason",
     "DeploymentId",
@@ -212,6 +224,9 @@ def stop_payloads(draw: st.DrawFn) -> dict[str, Any]:
     flag = draw(rollback_flags)
     if flag is not MISSING:
         payload["autoRollbackEnabled"] = flag
+    for field, values in (("accountId", ACCOUNT_IDS), ("region", REGIONS)):
+        if not draw(st.integers(0, 3)):
+            payload[field] = draw(st.one_of(st.sampled_from(values), json_values))
     if not draw(st.integers(0, 3)):
         payload.update(draw(st.dictionaries(st.sampled_from(EXTRA_KEYS) | st.text(max_size=10), json_values)))
     return payload
@@ -256,7 +271,7 @@ def deep_json(depth: int, kind: str) -> str:
 # --- the oracle for a stop request: direct invocation and Stop Deployment Request events ----------------
 
 
-def expected_stop(payload: Any) -> tuple[str, bool | None] | None:
+def expected_stop(payload: Any) -> tuple[str, bool | None, Place] | None:
     """The oracle: what parse_stop_request accepts, normalised; None for what it refuses."""
     try:
         return parse_stop_request(copy.deepcopy(payload))
@@ -265,13 +280,17 @@ def expected_stop(payload: Any) -> tuple[str, bool | None] | None:
 
 
 def assert_stop_outcome(
-    outcome: Any, expected: tuple[str, bool | None] | None, *, completed_is_success: bool
+    outcome: Any, expected: tuple[str, bool | None, Place] | None, *, completed_is_success: bool
 ) -> None:
     if expected is None:
         assert isinstance(outcome, errors.InvalidRequest), repr(outcome)
         assert calls() == [], "an invalid request reached CodeDeploy"
         return
-    deployment_id, flag = expected
+    deployment_id, flag, place = expected
+    if place not in HOME_SPELLINGS:  # ALLOWED_ACCOUNTS and ALLOWED_REGIONS are unset: only home
+        assert isinstance(outcome, errors.AccountNotAllowed), repr(outcome)
+        assert calls() == [], "a request for another account reached CodeDeploy"
+        return
     # DEFAULT_AUTO_ROLLBACK is true, the allowlist is "*": one StopDeployment call, the flag as sent.
     sent = {"deploymentId": deployment_id, "autoRollbackEnabled": True if flag is None else flag}
     assert calls() == [("StopDeployment", sent)]

@@ -15,6 +15,8 @@ from cfnlint.decode import decode  # type: ignore[import-untyped]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+# Organisation-wide: the member accounts' template (plain CloudFormation, deployed as a StackSet).
+MEMBER_TEMPLATE_PATH = REPO_ROOT / "member-role.yaml"
 EVENTS_DIR = REPO_ROOT / "events"
 
 # What `sam deploy` would supply: the region of the stack, and the account from the credentials.
@@ -120,9 +122,10 @@ PUBLISH = "sns:Publish"
 NO_VALUE = object()  # what Ref AWS::NoValue evaluates to: the item or key disappears
 
 
-def load_template() -> dict[str, Any]:
-    """template.yaml as written, short-form intrinsics expanded to their long form."""
-    template, matches = decode(str(TEMPLATE_PATH))
+def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    """template.yaml (or another template) as written, short-form intrinsics expanded to their long
+    form."""
+    template, matches = decode(str(path))
     assert not matches, [str(match) for match in matches]
     # cfn-lint's decoder returns str/dict subclasses that carry line numbers; make them plain.
     plain: dict[str, Any] = json.loads(json.dumps(template))

@@ -10,7 +10,7 @@ from samtranslator.parser.parser import Parser  # type: ignore[import-untyped]
 from samtranslator.translator.arn_generator import ArnGenerator  # type: ignore[import-untyped]
 from samtranslator.translator.translator import Translator  # type: ignore[import-untyped]
 
-from tests.template.cfn import ACCOUNT_ID, REGION, load_template
+from tests.template.cfn import ACCOUNT_ID, MEMBER_TEMPLATE_PATH, REGION, load_template
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +40,9 @@ def cfn_template(sam_template: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield transformed
     finally:
         ArnGenerator.BOTO_SESSION_REGION_NAME = region_before
+
+
+@pytest.fixture(scope="session")
+def member_template() -> dict[str, Any]:
+    """member-role.yaml as written: plain CloudFormation, so no transform (Evaluator reads it as is)."""
+    return load_template(MEMBER_TEMPLATE_PATH)

@@ -30,7 +30,7 @@ from tests.template.cfn import (
 
 # What Lambda itself sets in every function's environment (reserved: a template cannot set them),
 # among those the settings module reads.
-SET_BY_LAMBDA = {"AWS_LAMBDA_FUNCTION_NAME"}
+SET_BY_LAMBDA = {"AWS_LAMBDA_FUNCTION_NAME", "AWS_REGION"}
 # What the settings module reads, and Powertools' own variables: the template sets exactly these.
 EXPECTED_ENVIRONMENT = {
     *(set(settings.VARIABLES) - SET_BY_LAMBDA),
@@ -38,7 +38,9 @@ EXPECTED_ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
 }
-# What the functions take from Globals and must not set (or override) themselves.
+# What the functions take from Globals and must not set (or override) themselves, but for the one
+# variable the follow-up function sets itself: the read-only member role it assumes elsewhere.
+FOLLOW_UP_OWN_VARIABLES = {"MEMBER_ROLE_NAME"}
 SHARED_PROPERTIES = {
     "CodeUri",
     "Handler",
@@ -83,8 +85,13 @@ def test_both_functions_share_code_handler_runtime_environment_and_retries_throu
 ) -> None:
     # Given the template as written, Then what the functions share is said once, in Globals.
     assert set(sam_template["Globals"]["Function"]) >= SHARED_PROPERTIES
-    for function_id in FUNCTION_IDS:
-        assert not SHARED_PROPERTIES & set(sam_template["Resources"][function_id]["Properties"])
+    stop_written = sam_template["Resources"][FUNCTION_ID]["Properties"]
+    follow_up_written = sam_template["Resources"][FOLLOW_UP_FUNCTION_ID]["Properties"]
+    assert not SHARED_PROPERTIES & set(stop_written)
+    assert not (SHARED_PROPERTIES - {"Environment"}) & set(follow_up_written)
+    assert follow_up_written["Environment"] == {
+        "Variables": {"MEMBER_ROLE_NAME": {"Fn::Sub": "${MemberRoleName}-FollowUp"}}
+    }
 
     # When SAM merges Globals in, Then both functions run the same code the same way, and log
     # alike, each to its own group.
@@ -92,7 +99,11 @@ def test_both_functions_share_code_handler_runtime_environment_and_retries_throu
     follow_up = function_properties(cfn_template, FOLLOW_UP_FUNCTION_ID)
     for name in ("Code", "Handler", "Runtime", "Architectures", "MemorySize", "Layers", "TracingConfig"):
         assert stop[name] == follow_up[name], name
-    assert stop["Environment"] == follow_up["Environment"]
+    stop_variables = stop["Environment"]["Variables"]
+    follow_up_variables = follow_up["Environment"]["Variables"]
+    assert set(stop_variables) == set(follow_up_variables)
+    for name in set(stop_variables) - FOLLOW_UP_OWN_VARIABLES:
+        assert stop_variables[name] == follow_up_variables[name], name
     assert {**stop["LoggingConfig"], "LogGroup": None} == {**follow_up["LoggingConfig"], "LogGroup": None}
     assert stop["LoggingConfig"]["LogGroup"] != follow_up["LoggingConfig"]["LogGroup"]
 
@@ -179,6 +190,9 @@ def test_environment_variables_are_exactly_the_expected_set(
     assert variables["FREEZE_ON_ERROR"] == {"Ref": "FreezeOnError"}
     # Set freezes: how long an alarm's stop freezes the groups it guards (0: off).
     assert variables["ALARM_FREEZE_MINUTES"] == {"Ref": "AlarmFreezeMinutes"}
+    # Organisation-wide: where else the functions may act (test_organisation.py has the rest).
+    assert variables["ALLOWED_ACCOUNTS"] == {"Ref": "AllowedAccounts"}
+    assert variables["ALLOWED_REGIONS"] == {"Ref": "AllowedRegions"}
 
 
 @pytest.mark.parametrize("function_id", FUNCTION_IDS)

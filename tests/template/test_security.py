@@ -9,10 +9,12 @@ format. None of that is repeated here. These tests state rules instead, checked 
 every resource policy the SAM transform produces, for the defaults and with every optional feature
 on, so that a resource or permission added later is judged as well: no write but StopDeployment, the
 failure records, the stop ledger, the notifications and the stop function's invocation of itself
-(Slack's work handed over), only Lambda may assume a role, every service
-a resource policy admits is named with its source, every key is the account's own, and checkov is
-silenced only where reviewed. Last, what is stored at rest: the ledger (encrypted, recoverable,
-expiring, kept when the stack goes) and the notification topic (encrypted with a rotated key).
+(Slack's work handed over), a role may assume only its own member role by name and only in the
+allowed accounts (organisation-wide), only Lambda may assume a role, every service a resource policy
+admits is named with its source (and the organisation's principals only the allowed accounts'),
+every key is the account's own, and checkov is silenced only where reviewed. Last, what is stored at
+rest: the ledger (encrypted, recoverable, expiring, kept when the stack goes) and the notification
+topic (encrypted with a rotated key).
 """
 
 import re
@@ -68,12 +70,22 @@ LEDGER_ACTIONS = {PUT_ITEM, UPDATE_ITEM, GET_ITEM, SCAN}
 STATEMENT_KEYS = {"Sid", "Effect", "Action", "Resource", "Condition"}
 IDENTITY_POLICY_TYPES = {"AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}
 
+# Organisation-wide: the roles assume member roles by these names (member-role.yaml's roles).
+ASSUME_ROLE = "sts:AssumeRole"
+MEMBER_ROLE_ARN = "arn:aws:iam::*:role/StopDeploymentMember"
+FOLLOW_UP_MEMBER_ROLE_ARN = "arn:aws:iam::*:role/StopDeploymentMember-FollowUp"
+ALLOWED_ACCOUNTS = "111122223333,444455556666"
+ORGANIZATION_ID = "o-a1b2c3d4e5"
+
 EVERY_OPTION = {
     "DiscoverAlarmTargets": "true",
     "AlarmTopicArn": TOPIC_ARN,
     "EnableTracing": "true",
     "AllowedDeploymentGroups": "checkout/prod,*/staging",
     "FreezeCalendars": FREEZE_CALENDARS,
+    "AllowedAccounts": ALLOWED_ACCOUNTS,
+    "AllowedRegions": "us-east-1,eu-central-1",
+    "OrganizationId": ORGANIZATION_ID,
 }
 CONFIGURATIONS = [
     pytest.param({}, id="defaults"),
@@ -165,6 +177,13 @@ def _problems(statement: Mapping[str, Any], notify_topic: str) -> list[str]:
             # Freeze calendars: this account's and region's documents (the names are in JSON).
             if resources != [DOCUMENT_ARN_PREFIX + "*"]:
                 problems.append(f"{action} on {resources}: only this account's Change Calendars")
+        elif action == ASSUME_ROLE:
+            # Organisation-wide: one member role, by its name, in this and the allowed accounts only.
+            accounts = condition.get("StringEquals", {}).get("aws:ResourceAccount", [])
+            if resources not in ([MEMBER_ROLE_ARN], [FOLLOW_UP_MEMBER_ROLE_ARN]):
+                problems.append(f"{action} on {resources}: only a member role, by its name")
+            elif not accounts or any(not re.fullmatch(r"[0-9]{12}", account) for account in accounts):
+                problems.append(f"{action} without an aws:ResourceAccount condition naming accounts")
         elif service in ("ssm", "secretsmanager"):
             if action not in SECRET_READS:
                 problems.append(f"{action}: only the signing secret's own read")
@@ -202,6 +221,20 @@ def test_no_role_may_write_anything_but_stop_deployment_its_failure_records_ledg
         if INVOKE_FUNCTION in as_list(statement["Action"])
     }
     assert invokers == ({FUNCTION_ID + "Role"} if parameters.get("SlackSigningSecretParam") else set())
+    # And each role may assume only its own member role: the stop function's the one that may stop,
+    # the follow-up function's the read-only one (and neither without AllowedAccounts or
+    # AllowedRegions).
+    assumed = {
+        logical_id: [r for s in found if ASSUME_ROLE in as_list(s["Action"]) for r in as_list(s["Resource"])]
+        for logical_id, found in policies.items()
+    }
+    if parameters.get("AllowedAccounts") or parameters.get("AllowedRegions"):
+        assert assumed == {
+            FUNCTION_ID + "Role": [MEMBER_ROLE_ARN],
+            FOLLOW_UP_FUNCTION_ID + "Role": [FOLLOW_UP_MEMBER_ROLE_ARN],
+        }
+    else:
+        assert all(found == [] for found in assumed.values())
     evaluator = Evaluator(cfn_template, parameters)
     for _, resource_type, properties in _existing(cfn_template, evaluator):
         if resource_type == "AWS::IAM::Role":
@@ -236,17 +269,28 @@ def test_resource_policies_admit_only_aws_services_and_only_from_named_sources(
     # test_alarm_routing.py and test_http_api.py.
     evaluator = Evaluator(cfn_template, parameters)
 
+    existing = list(_existing(cfn_template, evaluator))
     statements = [
         statement
-        for _, resource_type, properties in _existing(cfn_template, evaluator)
+        for _, resource_type, properties in existing
         if resource_type not in IDENTITY_POLICY_TYPES and "PolicyDocument" in properties
         for statement in as_list(properties["PolicyDocument"]["Statement"])
     ]
+    # The default bus's statement (organisation-wide) is a property of its own.
+    bus_statements = [p["Statement"] for _, t, p in existing if t == "AWS::Events::EventBusPolicy"]
 
     assert statements  # the failed-invocations queue's policy, at least
-    for statement in statements:
+    for statement in [*statements, *bus_statements]:
         assert statement["Effect"] == "Allow"
         assert set(statement) <= STATEMENT_KEYS | {"Principal"}, statement
+        if statement["Principal"] == "*":
+            # Only the organisation's principals, in the allowed accounts, putting events.
+            assert statement["Action"] == "events:PutEvents", statement
+            assert statement["Condition"]["StringEquals"] == {
+                "aws:PrincipalOrgID": parameters["OrganizationId"],
+                "aws:PrincipalAccount": parameters["AllowedAccounts"].split(","),
+            }
+            continue
         assert set(statement["Principal"]) == {"Service"}, statement
         services = as_list(statement["Principal"]["Service"])
         assert all(service.endswith(".amazonaws.com") for service in services)

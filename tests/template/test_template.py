@@ -40,6 +40,7 @@ def test_sam_translator_makes_only_the_expected_resources(cfn_template: dict[str
             # alarms, stop requests, deployments that start and the freeze sweep (freezes), how
             # deployments end, the follow-ups' sweep
             *["AWS::Events::Rule"] * 6,
+            "AWS::Events::EventBusPolicy",  # member accounts' forwarded events (conditional)
             "AWS::SNS::Subscription",
             "AWS::DynamoDB::Table",  # the stop ledger
             "AWS::SNS::Topic",  # notifications (conditional)

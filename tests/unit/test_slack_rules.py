@@ -9,11 +9,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from stop_deployment.target import Target
+from stop_deployment import accounts
+from stop_deployment.target import Place, Target
 from stop_deployment.triggers.slack.command import Help, Status, StopDeployment, StopGroup, parse
 from stop_deployment.triggers.slack.signature import signature_problem
 
 NOW = 1_741_083_330
+B = "222222222222"
+B_EU = Place(B, "eu-west-1")
+
+
+@pytest.fixture(autouse=True)
+def _home() -> None:
+    """The function's own account, as the handler learns it from its context (no STS here)."""
+    accounts.learn_home("arn:aws:lambda:us-east-1:123456789012:function:stop-deployment")
 
 
 class FixedClock(Clock):
@@ -71,6 +80,28 @@ def test_each_refusal_says_why(timestamp: str | None, signature: str | None, rea
         ("stop checkout/prod", StopGroup(Target("checkout", "prod"))),
         ("stop checkout/prod --no-rollback", StopGroup(Target("checkout", "prod"), False)),
         ("status d-LGUMS25CC", Status("d-LGUMS25CC")),
+        (
+            "stop d-LGUMS25CC --account 222222222222 --region eu-west-1",
+            StopDeployment("d-LGUMS25CC", None, B_EU),
+        ),
+        (
+            "stop --region=eu-west-1 d-LGUMS25CC --account=222222222222 --no-rollback",
+            StopDeployment("d-LGUMS25CC", False, B_EU),
+        ),
+        (
+            "stop d-LGUMS25CC --account 222222222222",
+            StopDeployment("d-LGUMS25CC", None, Place(B, "us-east-1")),
+        ),
+        ("stop d-LGUMS25CC --account 123456789012 --region us-east-1", StopDeployment("d-LGUMS25CC")),
+        ("status d-LGUMS25CC --region eu-west-1", Status("d-LGUMS25CC", Place("123456789012", "eu-west-1"))),
+        (
+            "stop checkout/prod --account 222222222222 --region eu-west-1",
+            StopGroup(Target("checkout", "prod", B_EU)),
+        ),
+        (
+            f"stop arn:aws:codedeploy:eu-west-1:{B}:deploymentgroup:checkout/prod",
+            StopGroup(Target("checkout", "prod", B_EU)),
+        ),
         ("help", Help()),
         ("", Help()),
     ],
@@ -89,6 +120,14 @@ def test_commands_are_understood(text: str, expected: object) -> None:
         ("status d-LGUMS25CC --no-rollback", "Unknown option"),
         ("stop checkout", "is not a deployment id (d-XXXXXXXXX) or application/group"),
         ("status checkout/prod", "is not a deployment id"),
+        ("stop d-LGUMS25CC --account 2222", "accountId must be an AWS account id"),
+        ("stop d-LGUMS25CC --region Mars", "region must be an AWS region code"),
+        ("stop d-LGUMS25CC --account", "Unknown option `--account`"),
+        ("stop d-LGUMS25CC --account --region eu-west-1", "Unknown option `--account`"),
+        (
+            f"stop arn:aws:codedeploy:eu-west-1:{B}:deploymentgroup:checkout/prod --account {B}",
+            "An ARN says its",
+        ),
     ],
 )
 def test_commands_not_understood_say_why(text: str, problem: str) -> None:

@@ -7,8 +7,10 @@ import pytest
 from pydantic import ValidationError
 
 from local import schemas
+from stop_deployment import accounts
 from stop_deployment.errors import InvalidRequest
 from stop_deployment.models import StopOptions, StopRequest
+from stop_deployment.target import HOME, Place
 from stop_deployment.triggers.http import ROUTES
 from stop_deployment.validation import SCHEMAS_PATH, parse_stop_options, parse_stop_request
 
@@ -34,7 +36,22 @@ PAYLOADS: list[Any] = [
     {"deploymentId": "d-LGUMS25CC", "extra": 1},
     {"autoRollbackEnabled": True},
     {},
+    {"deploymentId": "d-LGUMS25CC", "accountId": "222222222222", "region": "eu-west-1"},
+    {"deploymentId": "d-LGUMS25CC", "accountId": "222222222222"},
+    {"deploymentId": "d-LGUMS25CC", "region": "ap-southeast-2", "accountId": None},
+    {"deploymentId": "d-LGUMS25CC", "accountId": "22222222222"},
+    {"deploymentId": "d-LGUMS25CC", "accountId": 222222222222},
+    {"deploymentId": "d-LGUMS25CC", "accountId": "222222222222\n"},
+    {"deploymentId": "d-LGUMS25CC", "region": "EU-WEST-1"},
+    {"deploymentId": "d-LGUMS25CC", "region": "moon-1"},
+    {"deploymentId": "d-LGUMS25CC", "region": ""},
 ]
+
+
+@pytest.fixture(autouse=True)
+def _home() -> None:
+    """The function's own account, as the handler learns it from its context (no STS here)."""
+    accounts.learn_home("arn:aws:lambda:us-east-1:123456789012:function:stop-deployment")
 
 
 def test_the_json_schema_file_is_generated_from_the_models() -> None:
@@ -64,12 +81,29 @@ def test_the_validator_and_its_pydantic_model_agree(model: Any, validate: Any, p
         expected = InvalidRequest
 
     try:
-        actual: Any = validate(payload)
+        actual: Any = validate(payload)[:2]
     except InvalidRequest:
         actual = InvalidRequest
 
     assert actual == expected
 
 
+@pytest.mark.parametrize(
+    ("where", "place"),
+    [
+        ({}, HOME),
+        ({"accountId": "222222222222", "region": "eu-west-1"}, Place("222222222222", "eu-west-1")),
+        ({"accountId": "222222222222"}, Place("222222222222", "us-east-1")),
+        ({"region": "eu-west-1"}, Place("123456789012", "eu-west-1")),
+        ({"accountId": "123456789012", "region": "us-east-1"}, HOME),
+        ({"accountId": "123456789012"}, HOME),
+    ],
+)
+def test_a_stop_request_is_for_the_functions_own_account_and_region_unless_it_says(
+    where: dict[str, str], place: Place
+) -> None:
+    assert parse_stop_request({"deploymentId": "d-LGUMS25CC", **where})[2] == place
+
+
 def test_ids_are_trimmed_and_upper_cased() -> None:
-    assert parse_stop_request({"deploymentId": " d-lgums25cc\n"}) == ("d-LGUMS25CC", None)
+    assert parse_stop_request({"deploymentId": " d-lgums25cc\n"}) == ("d-LGUMS25CC", None, HOME)

@@ -7,6 +7,7 @@ re-drives it; stopping again is harmless and already-stopped deployments are no 
 """
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .. import alarm_targets, service, settings
 from ..errors import InvalidRequest, StopsIncomplete
 from ..observability import logger
+from ..target import ACCOUNT_PATTERN, HOME, REGION_PATTERN, Place
 from ..validation import check
 
 if TYPE_CHECKING:
@@ -47,6 +49,8 @@ EVENTBRIDGE_SCHEMA = {
     "required": ["id", "detail"],
     "properties": {
         "id": {"type": "string"},
+        "account": {"type": "string"},
+        "region": {"type": "string"},
         "resources": {"type": "array", "items": {"type": "string"}},
         "detail": _ALARM_DATA,
     },
@@ -104,6 +108,9 @@ class Alarm:
     tags: dict[str, str] | None  # as the event carried them; None: not carried (or incomplete)
     event_id: str | None
     reason: str | None  # CloudWatch's words for the state change, for people (notifications)
+    # Where the alarm is: its ARN's account and region, else the EventBridge event's (an event
+    # forwarded from a member account keeps its own); HOME when neither says.
+    place: Place = HOME
 
 
 def from_eventbridge(event: dict[str, Any]) -> Alarm:
@@ -118,6 +125,7 @@ def from_eventbridge(event: dict[str, Any]) -> Alarm:
         _carried_tags(detail.get("alarmTags"), detail.get("alarmTagsStatus")),
         event["id"],
         detail["state"].get("reason"),
+        _place(arns[0] if arns else None, event.get("account"), event.get("region")),
     )
 
 
@@ -132,6 +140,7 @@ def from_alarm_action(event: dict[str, Any]) -> Alarm:
         _carried_tags(data.get("alarmTags"), data.get("alarmTagsStatus")),
         None,
         data["state"].get("reason"),
+        _place(event["alarmArn"]),
     )
 
 
@@ -151,6 +160,7 @@ def from_sns(event: dict[str, Any]) -> Alarm:
         _carried_tags(message.get("AlarmTags"), message.get("AlarmTagsStatus")),
         notification["MessageId"],
         message.get("NewStateReason"),
+        _place(message.get("AlarmArn")),
     )
 
 
@@ -182,13 +192,13 @@ def handle(parse: Parser, event: dict[str, Any], context: "LambdaContext") -> di
             "alarm ignored", extra={"alarmName": alarm.name, "state": alarm.state, "outcome": "ignored"}
         )
         return summary
-    found = alarm_targets.guarded_by(alarm.name, alarm.arn, alarm.tags)
     caller = service.Caller(
         "alarm",
         requester=alarm.arn or alarm.name,
         details={"alarmName": alarm.name, "alarmArn": alarm.arn or ""},
         reason=alarm.reason,
     )
+    found = alarm_targets.guarded_by(alarm.name, alarm.arn, alarm.tags, alarm.place, caller.requester)
     reports, outcomes = service.stop_active_deployments(found, settings.get().alarm_auto_rollback, caller)
     counts = dict(Counter(outcome["outcome"] for outcome in outcomes))
     if not found:
@@ -210,7 +220,9 @@ def handle(parse: Parser, event: dict[str, Any], context: "LambdaContext") -> di
     if settings.get().alarm_freeze_minutes and counts.get("stop_requested"):
         from .. import freeze  # after the stops: the freeze costs them nothing
 
-        freeze.freeze_after_alarm(alarm.name, [t for t in found if settings.get().allows(t)])
+        # Freezes hold the function's own groups only: START events of other accounts are not enforced.
+        home_groups = [t for t in found if t.place == HOME and settings.get().allows(t)]
+        freeze.freeze_after_alarm(alarm.name, home_groups)
     retry = [o["deploymentId"] for o in outcomes if o.get("retryable")] + [
         r["target"] for r in reports if r.get("retryable")
     ]
@@ -220,6 +232,21 @@ def handle(parse: Parser, event: dict[str, Any], context: "LambdaContext") -> di
             "may fix (throttling or CodeDeploy unavailable); every other target was handled"
         )
     return summary
+
+
+def _place(alarm_arn: str | None, account: Any = None, region: Any = None) -> Place:
+    """The alarm's account and region, from its ARN or else the event's fields; HOME when they are the
+    function's own (or unknown). Not valid ones are ignored: the alarm is then taken as the function's."""
+    parts = (alarm_arn or "").split(":")
+    if len(parts) > 4 and parts[4]:
+        region, account = parts[3], parts[4]
+    if not (isinstance(account, str) and re.fullmatch(ACCOUNT_PATTERN, account)):
+        return HOME
+    if not (isinstance(region, str) and re.fullmatch(REGION_PATTERN, region)):
+        region = ""
+    from .. import accounts  # the alarm's account is compared with the function's own
+
+    return accounts.located(Place(account, region))
 
 
 def _carried_tags(tags: dict[str, str] | None, status: str | None) -> dict[str, str] | None:

@@ -22,6 +22,6 @@ def recognise(event: Any) -> bool:
 
 def handle(_: bool, event: Any, context: "LambdaContext") -> StopResult:
     logger.set_correlation_id(context.aws_request_id)
-    deployment_id, auto_rollback = parse_stop_request(event)
-    result = service.stop_deployment(deployment_id, auto_rollback, service.Caller("direct"))
+    deployment_id, auto_rollback, place = parse_stop_request(event)
+    result = service.stop_deployment(deployment_id, auto_rollback, service.Caller("direct"), place=place)
     return service.raise_if_already_completed(result)

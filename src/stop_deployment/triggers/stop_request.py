@@ -32,6 +32,7 @@ def handle(_: bool, event: dict[str, Any], context: "LambdaContext") -> StopResu
             f"'CloudWatch Alarm State Change', {DETAIL_TYPE!r}, CodeDeploy's 'CodeDeploy Deployment "
             "State-change Notification' and 'Scheduled Event' (the sweep)"
         )
-    deployment_id, auto_rollback = parse_stop_request(event.get("detail"), "the event's detail")
+    deployment_id, auto_rollback, place = parse_stop_request(event.get("detail"), "the event's detail")
     requester = f"{event.get('source')} in account {event.get('account')}"
-    return service.stop_deployment(deployment_id, auto_rollback, service.Caller("eventbridge", requester))
+    caller = service.Caller("eventbridge", requester)
+    return service.stop_deployment(deployment_id, auto_rollback, caller, place=place)

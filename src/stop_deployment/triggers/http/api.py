@@ -11,10 +11,12 @@ from urllib.parse import unquote
 
 from ... import service
 from ...errors import InvalidRequest
+from ...target import HOME, Place
 from ...validation import (
     parse_deployment_id,
     parse_freeze_request,
     parse_freeze_target,
+    parse_place,
     parse_stop_options,
     parse_stop_request,
 )
@@ -24,20 +26,26 @@ from .request import HttpRequest
 
 def stop(request: HttpRequest, _: dict[str, str]) -> dict[str, Any]:
     """POST /stop with StopDeployment's request shape."""
-    deployment_id, auto_rollback = parse_stop_request(request.json(), "the request body")
-    return _stopped(request, deployment_id, auto_rollback)
+    deployment_id, auto_rollback, place = parse_stop_request(request.json(), "the request body")
+    return _stopped(request, deployment_id, auto_rollback, place)
 
 
 def stop_by_path(request: HttpRequest, path: dict[str, str]) -> dict[str, Any]:
-    """POST /deployments/{deploymentId}/stop, with an optional body of options."""
+    """POST /deployments/{deploymentId}/stop, with an optional body of options; the account and region
+    may come in the body or the query string (?accountId=…&region=…)."""
     deployment_id = parse_deployment_id(path["deploymentId"])
     body = request.json()
-    body_id, auto_rollback = parse_stop_options(body) if body is not None else (None, None)
+    body_id, auto_rollback, place = parse_stop_options(body) if body is not None else (None, None, HOME)
     if body_id is not None and body_id != deployment_id:
         raise InvalidRequest(
             f"deploymentId in the body ({body_id}) does not match the path ({deployment_id})"
         )
-    return _stopped(request, deployment_id, auto_rollback)
+    in_query = parse_place(
+        {key: request.query[key] for key in ("accountId", "region") if key in request.query}
+    )
+    if HOME not in (place, in_query) and place != in_query:
+        raise InvalidRequest("the query string and the body name different accounts or regions")
+    return _stopped(request, deployment_id, auto_rollback, place if place != HOME else in_query)
 
 
 def describe(_: HttpRequest, path: dict[str, str]) -> dict[str, Any]:
@@ -45,9 +53,11 @@ def describe(_: HttpRequest, path: dict[str, str]) -> dict[str, Any]:
     return json_response(200, service.describe_deployment(parse_deployment_id(path["deploymentId"])))
 
 
-def _stopped(request: HttpRequest, deployment_id: str, auto_rollback: bool | None) -> dict[str, Any]:
+def _stopped(
+    request: HttpRequest, deployment_id: str, auto_rollback: bool | None, place: Place
+) -> dict[str, Any]:
     caller = service.Caller("http", requester=request.requester)
-    result = service.stop_deployment(deployment_id, auto_rollback, caller)
+    result = service.stop_deployment(deployment_id, auto_rollback, caller, place=place)
     return json_response(200, service.raise_if_already_completed(result))
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from ...errors import (
     AccessDenied,
+    AccountNotAllowed,
+    AccountUnreachable,
     ChatOpsNotConfigured,
     CodeDeployTimeout,
     CodeDeployUnavailable,
@@ -32,6 +34,7 @@ HTTP_STATUS: dict[type[StopDeploymentError], int] = {
     SlackSignatureInvalid: 401,
     AccessDenied: 403,
     DeploymentGroupNotAllowed: 403,
+    AccountNotAllowed: 403,
     DeploymentNotFound: 404,
     RouteNotFound: 404,
     FreezeNotFound: 404,
@@ -40,6 +43,7 @@ HTTP_STATUS: dict[type[StopDeploymentError], int] = {
     UnsupportedDeploymentType: 422,
     Throttled: 429,
     CodeDeployUnavailable: 502,
+    AccountUnreachable: 502,
     FreezeStoreUnavailable: 502,
     ChatOpsNotConfigured: 503,
     FreezesNotConfigured: 503,

@@ -37,6 +37,7 @@ REST_EVENT_SCHEMA = {
         "path": {"type": "string"},
         "headers": _nullable(_STRINGS),
         "multiValueHeaders": _nullable(_STRING_LISTS),
+        "queryStringParameters": _nullable(_STRINGS),
         **_BODY,
         "requestContext": {
             "type": "object",
@@ -62,6 +63,7 @@ HTTP_EVENT_SCHEMA = {
     "properties": {
         "rawPath": {"type": "string"},
         "headers": _STRINGS,
+        "queryStringParameters": _nullable(_STRINGS),
         **_BODY,
         "requestContext": {
             "type": "object",
@@ -91,6 +93,7 @@ class HttpRequest:
     method: str  # upper case
     path: str  # without the HTTP API stage
     headers: dict[str, str]  # names in lower case
+    query: dict[str, str]  # the query string's parameters (a repeated one: as API Gateway gives it)
     body: str  # decoded: base64 undone, at most MAX_BODY_BYTES of UTF-8
     request_id: str | None
     requester: str | None  # the IAM caller's ARN, when the route is IAM-authorised
@@ -139,6 +142,7 @@ def parse(event: dict[str, Any], kind: Kind) -> HttpRequest:
         method=method.upper(),
         path=path,
         headers={name.lower(): value for name, value in (event.get("headers") or {}).items()},
+        query=dict(event.get("queryStringParameters") or {}),
         body=_decoded_body(event),
         request_id=request_id(event),
         requester=requester,

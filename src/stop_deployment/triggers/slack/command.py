@@ -5,10 +5,12 @@ from dataclasses import dataclass
 
 from ...errors import InvalidRequest
 from ...settings import MAX_FREEZE_MINUTES
-from ...target import Target
-from ...validation import is_deployment_id, normalize_deployment_id, parse_freeze_target
+from ...target import HOME, Place, Target
+from ...validation import is_deployment_id, normalize_deployment_id, parse_freeze_target, parse_place
 
 _ROLLBACK_FLAGS = {"--rollback": True, "--no-rollback": False}
+# Options that take a value (`--account 111122223333` or `--account=111122223333`): where to act.
+_PLACE_OPTIONS = {"--account": "accountId", "--region": "region"}
 _DURATION = re.compile(r"(?:(\d{1,5})d)?(?:(\d{1,6})h)?(?:(\d{1,7})m)?", re.IGNORECASE)
 _FREEZE_USAGE = "`freeze application/group 2h reason` (* allowed, e.g. `*/prod`; 30m, 2h, 1d, up to 7d)"
 
@@ -17,17 +19,19 @@ _FREEZE_USAGE = "`freeze application/group 2h reason` (* allowed, e.g. `*/prod`;
 class StopDeployment:
     deployment_id: str  # normalised
     auto_rollback: bool | None = None  # None: as configured
+    place: Place = HOME  # --account, --region
 
 
 @dataclass(frozen=True)
 class StopGroup:
-    target: Target
+    target: Target  # in the place --account and --region say, or its ARN's
     auto_rollback: bool | None = None
 
 
 @dataclass(frozen=True)
 class Status:
     deployment_id: str
+    place: Place = HOME
 
 
 @dataclass(frozen=True)
@@ -61,9 +65,7 @@ def parse(text: str) -> Command:
     verb = text.split(maxsplit=1)[0].lower() if text.strip() else ""
     if verb in ("freeze", "unfreeze", "freezes"):
         return _freeze_command(verb, text.split(maxsplit=3)[1:])
-    words = text.split()
-    flags = [word for word in words if word.startswith("--")]
-    words = [word for word in words if not word.startswith("--")]
+    words, flags, where = _options(text.split())
     if not words or words[0].lower() == "help":
         return Help()
     verb, subjects = words[0].lower(), words[1:]
@@ -71,14 +73,43 @@ def parse(text: str) -> Command:
         return Help(f"I did not understand `{escape(text.strip())}`.")
     if unknown := [flag for flag in flags if flag not in _ROLLBACK_FLAGS or verb == "status"]:
         return Help(f"Unknown option `{escape(unknown[0])}`.")
+    try:
+        place = parse_place(where)
+    except InvalidRequest as exc:
+        return Help(f"{exc}.")
     subject, auto_rollback = subjects[0], _ROLLBACK_FLAGS[flags[-1]] if flags else None
     if is_deployment_id(subject):
         deployment_id = normalize_deployment_id(subject)
-        return StopDeployment(deployment_id, auto_rollback) if verb == "stop" else Status(deployment_id)
+        if verb == "stop":
+            return StopDeployment(deployment_id, auto_rollback, place)
+        return Status(deployment_id, place)
     if verb == "stop" and (target := Target.parse(subject)):
-        return StopGroup(target, auto_rollback)
+        if target.place != HOME and place != HOME:
+            return Help(
+                "An ARN says its account and region: give --account and --region only with app/group."
+            )
+        return StopGroup(target.at(place), auto_rollback)
     expected = "a deployment id (d-XXXXXXXXX) or application/group" if verb == "stop" else "a deployment id"
     return Help(f"`{escape(subject)}` is not {expected}.")
+
+
+def _options(tokens: list[str]) -> tuple[list[str], list[str], dict[str, str]]:
+    """(words, flags, accountId/region) of a command's tokens; an option missing its value is kept as a
+    flag, so that it is reported as unknown."""
+    words: list[str] = []
+    flags: list[str] = []
+    where: dict[str, str] = {}
+    tokens = list(tokens)
+    while tokens:
+        token = tokens.pop(0)
+        name, equals, value = token.partition("=")
+        if name.lower() in _PLACE_OPTIONS and (equals or (tokens and not tokens[0].startswith("--"))):
+            where[_PLACE_OPTIONS[name.lower()]] = value if equals else tokens.pop(0)
+        elif token.startswith("--"):
+            flags.append(token)
+        else:
+            words.append(token)
+    return words, flags, where
 
 
 def _freeze_command(verb: str, words: list[str]) -> Command:

@@ -43,7 +43,7 @@ def prompt(sender: Sender, asked: command.StopDeployment | command.StopGroup) ->
             f"`{messages.echo(asked)}` asks for a confirmation first, which needs the ledger table "
             "(STOPS_TABLE); nothing was done. SLACK_CONFIRM=never stops without asking."
         )
-    target, found = _in_flight(asked)
+    target, found = _in_flight(asked, caller(sender, None).requester)
     if not config.allows(target):
         raise DeploymentGroupNotAllowed(f"{target} is not in ALLOWED_DEPLOYMENT_GROUPS")
     if not found:
@@ -100,32 +100,35 @@ def decide(sender: Sender, key: str, confirmed: bool, reply_url: str) -> dict[st
     if target is None:  # written by prompt() above: a programming error
         raise RuntimeError(f"the prompt {key} names no group")
     shown = [str(d) for d in item["deployments"]]
-    outcomes = service.stop_listed(
-        shown, target, _ROLLBACK_FLAG[str(item["rollback"])], caller(sender, reply_url)
-    )
-    return messages.confirmed(sender, str(target), outcomes, _started_since(target, shown))
+    who = caller(sender, reply_url)
+    outcomes = service.stop_listed(shown, target, _ROLLBACK_FLAG[str(item["rollback"])], who)
+    return messages.confirmed(sender, str(target), outcomes, _started_since(target, shown, who.requester))
 
 
-def _in_flight(asked: command.StopDeployment | command.StopGroup) -> tuple[Target, list[DeploymentStatus]]:
+def _in_flight(
+    asked: command.StopDeployment | command.StopGroup, requester: str | None
+) -> tuple[Target, list[DeploymentStatus]]:
     """The group and its deployments in flight that a stop would touch (rollbacks are left running)."""
     if isinstance(asked, command.StopDeployment):
-        found = codedeploy.get(asked.deployment_id)
-        target = Target(found["applicationName"], found["deploymentGroupName"])
+        place = service.allowed_place(asked.place)
+        found = codedeploy.get(asked.deployment_id, place, requester)
+        target = Target(found["applicationName"], found["deploymentGroupName"], place)
         listed = [found] if found["status"] in codedeploy.ACTIVE_STATUSES else []
     else:
-        target = asked.target
-        listed = (
-            codedeploy.get_many(codedeploy.list_in_flight(target)) if settings.get().allows(target) else []
+        target = Target(
+            asked.target.application, asked.target.group, service.allowed_place(asked.target.place)
         )
+        in_flight = codedeploy.list_in_flight(target, requester) if settings.get().allows(target) else []
+        listed = codedeploy.get_many(in_flight, target.place, requester)
     return target, [d for d in listed if d.get("creator") != ROLLBACK_CREATOR]
 
 
-def _started_since(target: Target, shown: list[str]) -> list[str]:
+def _started_since(target: Target, shown: list[str], requester: str | None) -> list[str]:
     """The group's deployments in flight now that the prompt did not show, rollbacks left out (those
     the confirmed stops just started among them); best effort."""
     try:
-        others = [d for d in codedeploy.list_in_flight(target) if d not in shown]
-        creators = codedeploy.creators(others)
+        others = [d for d in codedeploy.list_in_flight(target, requester) if d not in shown]
+        creators = codedeploy.creators(others, target.place, requester)
     except StopDeploymentError:
         return []
     return [d for d in others if creators.get(d) != ROLLBACK_CREATOR]

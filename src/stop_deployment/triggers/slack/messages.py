@@ -5,7 +5,7 @@ from typing import Any
 
 from ... import settings
 from ...results import DeploymentOutcome, DeploymentStatus, StopResult, TargetReport
-from ...target import Target
+from ...target import HOME, Place, Target
 from . import command
 from .authorise import Sender
 from .command import escape
@@ -15,6 +15,8 @@ USAGE = (
     "`stop d-XXXXXXXXX` stop one deployment (rollback as configured; add `--no-rollback` or `--rollback`)\n"
     "`stop application/group` stop every deployment in flight in that group\n"
     "`status d-XXXXXXXXX` show its status, application, group, creator and rollback\n"
+    "`stop d-XXXXXXXXX --account 111122223333 --region eu-west-1` in another account or region (also "
+    "`status`; a group there: `stop application/group --account …`, or its ARN)\n"
     "*Freeze deployments*\n"
     "`freeze application/group 2h reason` stop every deployment that starts there for 2 hours (`*` allowed, "
     "e.g. `*/prod`; 30m, 2h, 1d, up to 7d; a description with the exemption marker passes)\n"
@@ -125,7 +127,7 @@ def acknowledgement(sender: Sender, asked: Any) -> dict[str, Any]:
 def echo(asked: Any) -> str:
     """The command as the person typed it, in short."""
     if isinstance(asked, command.Status):
-        return f"status {asked.deployment_id}"
+        return f"status {asked.deployment_id}{_where(asked.place)}"
     if isinstance(asked, command.FreezeGroup):
         return f"freeze {asked.pattern}"
     if isinstance(asked, command.Unfreeze):
@@ -133,8 +135,12 @@ def echo(asked: Any) -> str:
     if isinstance(asked, command.StopGroup):
         return f"stop {asked.target}"
     if isinstance(asked, command.StopDeployment):
-        return f"stop {asked.deployment_id}"
+        return f"stop {asked.deployment_id}{_where(asked.place)}"
     return "freezes" if isinstance(asked, command.ListFreezes) else "help"
+
+
+def _where(place: Place) -> str:
+    return "" if place == HOME else f" --account {place.account} --region {place.region}"
 
 
 def confirmation_prompt(

@@ -76,7 +76,8 @@ def _run(sender: Sender, asked: command.Command, reply_url: str | None) -> dict[
     if isinstance(asked, command.Help):
         return messages.ephemeral(f"{asked.problem or ''}\n{messages.USAGE}".strip())
     if isinstance(asked, command.Status):
-        return messages.status(service.describe_deployment(asked.deployment_id), _stopped_by(asked))
+        status = service.describe_deployment(asked.deployment_id, asked.place, caller(sender, None).requester)
+        return messages.status(status, _stopped_by(asked))
     if isinstance(asked, command.FreezeGroup | command.Unfreeze | command.ListFreezes):
         return _freezes(sender, asked)
     from . import confirm
@@ -88,9 +89,10 @@ def _run(sender: Sender, asked: command.Command, reply_url: str | None) -> dict[
             {asked.target: ["slack"]}, asked.auto_rollback, caller(sender, reply_url)
         )
         return messages.stopped_group(sender, asked.target, report, outcomes)
-    result = service.stop_deployment(asked.deployment_id, asked.auto_rollback, caller(sender, reply_url))
+    who = caller(sender, reply_url)
+    result = service.stop_deployment(asked.deployment_id, asked.auto_rollback, who, place=asked.place)
     try:
-        now = service.describe_deployment(asked.deployment_id)
+        now = service.describe_deployment(asked.deployment_id, asked.place, who.requester)
     except StopDeploymentError:
         now = None  # the stop itself is reported either way
     return messages.stopped_one(sender, result, now)
