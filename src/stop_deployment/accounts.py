@@ -6,7 +6,6 @@ of this runs for them. Everything else is checked against ALLOWED_ACCOUNTS and A
 any STS call, here, the one place that makes clients for other accounts.
 """
 
-import functools
 import re
 import threading
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import settings
-from .clients import CONFIG, error_code
+from .clients import CONFIG, error_code, long_lived
 from .errors import AccountNotAllowed, AccountUnreachable, Throttled
 from .observability import logger
 from .target import ACCOUNT_PATTERN, HOME, Place, partition
@@ -28,6 +27,7 @@ SESSION_SECONDS = 3600
 _SESSION_NAME_LIMIT = 64
 
 _home_account: str | None = None
+_sts_client: Any = None
 _lock = threading.Lock()
 _account_locks: dict[tuple[str, str], threading.Lock] = {}
 # (account, session name) -> (expiration, credentials); (service, account, region, session) -> (the
@@ -96,13 +96,15 @@ def client(service: str, place: Place, requester: str | None) -> Any:
             return cached[1]
         expiration, credentials = _assumed(place.account, session)
         with _lock:  # boto3's default session is not safe to build clients from in parallel
-            made = boto3.client(
-                service,  # type: ignore[call-overload]
-                region_name=place.region,
-                aws_access_key_id=credentials["AccessKeyId"],
-                aws_secret_access_key=credentials["SecretAccessKey"],
-                aws_session_token=credentials["SessionToken"],
-                config=CONFIG,
+            made = long_lived(
+                boto3.client(
+                    service,  # type: ignore[call-overload]
+                    region_name=place.region,
+                    aws_access_key_id=credentials["AccessKeyId"],
+                    aws_secret_access_key=credentials["SecretAccessKey"],
+                    aws_session_token=credentials["SessionToken"],
+                    config=CONFIG,
+                )
             )
         _clients[key] = (expiration, made)
         return made
@@ -110,13 +112,12 @@ def client(service: str, place: Place, requester: str | None) -> Any:
 
 def forget() -> None:
     """Drop every assumed session and client (tests; a cold start)."""
-    global _home_account
+    global _home_account, _sts_client
     with _lock:
-        _home_account = None
+        _home_account = _sts_client = None
         _credentials.clear()
         _clients.clear()
         _account_locks.clear()
-    _sts.cache_clear()
 
 
 def _lock_for(account: str, session: str) -> threading.Lock:
@@ -157,6 +158,12 @@ def _assumed(account: str, session: str) -> tuple[datetime, dict[str, Any]]:
     return found
 
 
-@functools.cache
 def _sts() -> Any:
-    return boto3.client("sts", region_name=settings.get().home_region or None, config=CONFIG)
+    """The function's own STS client, made once: the fan-out's threads ask for it at the same time."""
+    global _sts_client
+    with _lock:
+        if _sts_client is None:
+            _sts_client = long_lived(
+                boto3.client("sts", region_name=settings.get().home_region, config=CONFIG)
+            )
+        return _sts_client

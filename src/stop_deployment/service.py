@@ -3,7 +3,7 @@
 import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,17 +178,39 @@ def stop_active_deployments(
     }
     allowed = _allowed(reports, caller)
     accounts = {located.place.account for _, located in allowed}
-    with ThreadPoolExecutor(
-        max_workers=min(MAX_FAN_OUT_THREADS, MAX_PARALLEL_CALLS * len(accounts) or 1)
-    ) as pool:
-        owners = _owners(allowed, reports, pool, caller)
-        creators = _creators(owners, pool, caller)
-
-        def stop_one(key: tuple[str, Place]) -> DeploymentOutcome:
-            with _slot(key[1]):
-                return _stop_listed(key[0], owners[key], creators.get(key), auto_rollback, caller)
-
-        outcomes = list(pool.map(stop_one, owners))
+    threads = min(MAX_FAN_OUT_THREADS, MAX_PARALLEL_CALLS * len(accounts) or 1)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        # Each group is read on its own, and its stops start as soon as its reads are done: no group
+        # waits for the slowest group's listing (with many accounts, that is most of the time).
+        reads = {pool.submit(_in_flight, pair[1], caller.requester): pair for pair in allowed}
+        stops: dict[tuple[str, Place], Future[DeploymentOutcome]] = {}
+        for done in as_completed(reads):
+            target, located = reads[done]
+            found = done.result()
+            if isinstance(found, StopDeploymentError):
+                continue  # reported below, in the targets' order
+            reports[target]["inFlight"], creators = found
+            for deployment_id in reports[target]["inFlight"]:
+                if (deployment_id, located.place) not in stops:  # a deployment in two groups: once
+                    stops[(deployment_id, located.place)] = pool.submit(
+                        _stop_listed,
+                        deployment_id,
+                        located,
+                        creators.get(deployment_id),
+                        auto_rollback,
+                        caller,
+                    )
+        for future, (target, _) in reads.items():
+            if isinstance(failed := future.result(), StopDeploymentError):
+                _mark_failed(reports[target], failed)
+                _touch(caller, {"target": str(target), "outcome": "failed", **_problem(reports[target])})
+        # In the targets' order, each deployment once, as listed.
+        keys = dict.fromkeys(
+            (deployment_id, located.place)
+            for target, located in allowed
+            for deployment_id in reports[target]["inFlight"]
+        )
+        outcomes = [stops[key].result() for key in keys]
     return list(reports.values()), outcomes
 
 
@@ -229,55 +251,22 @@ def _allowed(reports: dict[Target, TargetReport], caller: Caller) -> list[tuple[
     return allowed
 
 
-def _owners(
-    allowed: list[tuple[Target, Target]],
-    reports: dict[Target, TargetReport],
-    pool: ThreadPoolExecutor,
-    caller: Caller,
-) -> dict[tuple[str, Place], Target]:
-    """(Deployment id, place) -> the first group it was listed in; each group's listing goes in its
-    report. `allowed` pairs each report's target with the group located."""
-    owners: dict[tuple[str, Place], Target] = {}
-    listings = pool.map(lambda pair: _list_in_flight(pair[1], caller.requester), allowed)
-    for (target, located), listed in zip(allowed, listings, strict=True):
-        if isinstance(listed, StopDeploymentError):
-            _mark_failed(reports[target], listed)
-            _touch(caller, {"target": str(target), "outcome": "failed", **_problem(reports[target])})
-            continue
-        reports[target]["inFlight"] = listed
-        for deployment_id in listed:
-            owners.setdefault((deployment_id, located.place), located)
-    return owners
-
-
-def _list_in_flight(target: Target, requester: str | None) -> list[str] | StopDeploymentError:
+def _in_flight(
+    target: Target, requester: str | None
+) -> tuple[list[str], dict[str, str]] | StopDeploymentError:
+    """The group's deployments in flight and who created each (to leave rollbacks alone), each call
+    within the account's share of the fan-out; the listing's error, returned for its report."""
     try:
         with _slot(target.place):
-            return codedeploy.list_in_flight(target, requester)
+            listed = codedeploy.list_in_flight(target, requester)
     except StopDeploymentError as exc:
         return exc
-
-
-def _creators(
-    owners: dict[tuple[str, Place], Target], pool: ThreadPoolExecutor, caller: Caller
-) -> dict[tuple[str, Place], str]:
-    """Who created each deployment, one batch of reads per account and region, in parallel."""
-    by_place: dict[Place, list[str]] = {}
-    for deployment_id, place in owners:
-        by_place.setdefault(place, []).append(deployment_id)
-
-    def read(place: Place) -> dict[tuple[str, Place], str]:
-        try:
-            with _slot(place):
-                found = codedeploy.creators(by_place[place], place, caller.requester)
-        except StopDeploymentError:
-            # Not knowing who created them must not delay the stops: proceed (the failure is logged).
-            return {}
-        return {(deployment_id, place): creator for deployment_id, creator in found.items()}
-
-    if len(by_place) < 2:  # the usual case, without waiting on the pool
-        return read(next(iter(by_place))) if by_place else {}
-    return {key: creator for found in pool.map(read, by_place) for key, creator in found.items()}
+    try:
+        with _slot(target.place):
+            return listed, codedeploy.creators(listed, target.place, requester) if listed else {}
+    except StopDeploymentError:
+        # Not knowing who created them must not delay the stops: proceed (the failure is logged).
+        return listed, {}
 
 
 def _stop_listed(
@@ -301,7 +290,8 @@ def _stop_listed(
         _record("skipped_rollback", dict(outcome), caller, time.perf_counter())
         return outcome
     try:
-        result = stop_deployment(deployment_id, auto_rollback, caller, group)
+        with _slot(group.place):
+            result = stop_deployment(deployment_id, auto_rollback, caller, group)
     except StopDeploymentError as exc:
         outcome["outcome"] = "refused" if isinstance(exc, DeploymentGroupNotAllowed) else "failed"
         _mark_failed(outcome, exc)

@@ -371,9 +371,13 @@ def test_when_creators_cannot_be_read_the_alarm_still_stops_and_logs_why(
     summary = lambda_handler(load_event("alarm-eventbridge.json"), lambda_context)
 
     assert summary["counts"] == {"stop_requested": 3}
-    assert attempts("BatchGetDeployments") == clients.MAX_ATTEMPTS
-    (failure,) = failed_calls(capsys.readouterr().out)
-    assert (failure["operation"], failure["awsErrorCode"]) == ("BatchGetDeployments", "InternalFailure")
+    # One read per group (each group's stops start once its own reads are done), each retried.
+    assert attempts("BatchGetDeployments") == clients.MAX_ATTEMPTS * len(summary["targets"]) == 6
+    failures = failed_calls(capsys.readouterr().out)
+    assert {(f["operation"], f["awsErrorCode"]) for f in failures} == {
+        ("BatchGetDeployments", "InternalFailure")
+    }
+    assert len(failures) == len(summary["targets"])
 
 
 # --- the time budget ----------------------------------------------------------------------------
