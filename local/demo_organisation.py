@@ -6,12 +6,14 @@ and ALLOWED_REGIONS say.
 An alarm in account B stops B's checkout/prod while this account's checkout/prod keeps running; Slack
 stops a deployment in account C, in eu-west-1; a request for an account outside ALLOWED_ACCOUNTS is
 refused with no call; an alarm guarding groups in three accounts stops two and names the one whose
-role is missing.
+role is missing; a freeze on B's prod groups stops a deployment that starts there, at its forwarded
+START event.
 """
 
 import json
 import os
 import time
+from typing import Any
 
 from local import fake_codedeploy, world
 from local.demo import Step, run_step
@@ -53,7 +55,7 @@ def run(first_number: int) -> list[bool]:
 
 
 def _steps(first_number: int) -> list[bool]:
-    number = iter(range(first_number, first_number + 4))
+    number = iter(range(first_number, first_number + 6))
     results = [
         _step(
             next(number),
@@ -113,7 +115,49 @@ def _steps(first_number: int) -> list[bool]:
         )
         and _statuses() == ["Stopped", "Stopped", "Stopped", "InProgress"]
     )
+    results.append(
+        _step(
+            next(number),
+            Step(
+                f"PUT /freezes/*/prod?accountId={world.ACCOUNT_B}: a freeze on account B's prod groups",
+                "http-api-freeze.json",
+                "200",
+                fresh=False,
+                prepare=_frozen_in_b,
+            ),
+        )
+    )
+    late: list[str] = []
+    results.append(
+        _step(
+            next(number),
+            Step(
+                "A deployment starts in B's checkout/prod; its START, forwarded by B's rule, stops it there",
+                "codedeploy-state-change-start.json",
+                "stop_requested",
+                fresh=False,
+                prepare=lambda _: _started_in_b(late),
+            ),
+        )
+        and world.status_in(late[0], world.ACCOUNT_B) == "Stopped"
+        and world.status_of(world.IN_FLIGHT_ID) == "InProgress"
+    )
     return results
+
+
+def _frozen_in_b(event: dict[str, Any]) -> dict[str, Any]:
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/freezes/*/prod"
+    return dict(event, queryStringParameters={"accountId": world.ACCOUNT_B})
+
+
+def _started_in_b(started: list[str]) -> dict[str, Any]:
+    """A deployment that starts in account B's checkout/prod, and its START event as B forwards it."""
+    deployment_id = fake_codedeploy.create_deployment(
+        world.member_client("codedeploy", world.ACCOUNT_B), "checkout", "prod", announce=True
+    )
+    started.append(deployment_id)
+    (start,) = [e for e in fake_codedeploy.take_events() if e["detail"]["deploymentId"] == deployment_id]
+    return start
 
 
 def _step(number: int, step: Step) -> bool:

@@ -63,18 +63,22 @@ _PATH_PARAMETERS: dict[str, dict[str, Any]] = {
         "schema": {**_NAME_GLOB, "examples": ["prod"]},
     },
 }
-# Where to act, for POST /deployments/{deploymentId}/stop (or in its body): the models' own fields.
-_QUERY_PARAMETERS: dict[str, list[dict[str, Any]]] = {
-    "/deployments/{deploymentId}/stop": [
-        {
-            "in": "query",
-            "name": name,
-            "required": False,
-            "description": StopOptions.model_fields[name].description,
-            "schema": {"type": "string", "pattern": pattern},
-        }
-        for name, pattern in (("accountId", ACCOUNT_ID_PATTERN), ("region", REGION_CODE_PATTERN))
-    ]
+# Where to act (the models' own descriptions of accountId and region).
+_WHERE = [
+    {
+        "in": "query",
+        "name": name,
+        "required": False,
+        "description": StopOptions.model_fields[name].description,
+        "schema": {"type": "string", "pattern": pattern},
+    }
+    for name, pattern in (("accountId", ACCOUNT_ID_PATTERN), ("region", REGION_CODE_PATTERN))
+]
+# (method, path) -> its query parameters: where to act, beside or instead of the body's.
+_QUERY_PARAMETERS: dict[tuple[str, str], list[dict[str, Any]]] = {
+    ("POST", "/deployments/{deploymentId}/stop"): _WHERE,
+    ("PUT", "/freezes/{application}/{group}"): _WHERE,
+    ("DELETE", "/freezes/{application}/{group}"): _WHERE,
 }
 _ERROR_BODY = {
     "type": "object",
@@ -108,7 +112,7 @@ def openapi() -> dict[str, Any]:
             },
         }
         parameters = [_PATH_PARAMETERS[name] for name in re.findall(r"\{(\w+)\}", route.path)]
-        parameters += _QUERY_PARAMETERS.get(route.path, []) if route.method == "POST" else []
+        parameters += _QUERY_PARAMETERS.get((route.method, route.path), [])
         if parameters:
             operation["parameters"] = parameters
         if body is not None:

@@ -90,8 +90,13 @@ def seed_deployments(client: CodeDeployClient) -> list[str]:
 
 def seed_alarm(targets: str = CHECKOUT) -> None:
     """The alarm in the local CloudWatch, its stop-deployment:targets tag set to `targets`."""
-    boto3.client("cloudwatch").put_metric_alarm(
-        AlarmName=ALARM,
+    _put_alarm(boto3.client("cloudwatch"), ALARM, targets)
+
+
+def _put_alarm(cloudwatch: Any, name: str, targets: str) -> None:
+    """A 5xx alarm named `name`, its stop-deployment:targets tag set to `targets`."""
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
         MetricName="HTTPCode_Target_5XX_Count",
         Namespace="AWS/ApplicationELB",
         Statistic="Sum",
@@ -325,15 +330,5 @@ def seed_member_accounts() -> list[str]:
         codedeploy = member_client("codedeploy", account, region)
         for deployment_id in ids:
             _create(codedeploy, target, "InProgress", deployment_id)
-    member_client("cloudwatch", ACCOUNT_B).put_metric_alarm(
-        AlarmName=ALARM_B,
-        MetricName="HTTPCode_Target_5XX_Count",
-        Namespace="AWS/ApplicationELB",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=5,
-        ComparisonOperator="GreaterThanThreshold",
-        Tags=[{"Key": "stop-deployment:targets", "Value": CHECKOUT}],
-    )
+    _put_alarm(member_client("cloudwatch", ACCOUNT_B), ALARM_B, CHECKOUT)
     return [*B_CHECKOUT_IDS, C_PAYMENTS_ID, NO_ROLE_ID]

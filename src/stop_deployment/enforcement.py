@@ -21,7 +21,7 @@ from .freeze import Freeze, freezes_now, freezes_on
 from .observability import count, logger
 from .results import DeploymentStatus
 from .service import ROLLBACK_CREATOR
-from .target import Target
+from .target import Place, Target
 
 # Deployments nobody asked for, which a freeze must let finish: CodeDeploy's rollbacks, and the ones
 # Auto Scaling starts for new instances (stopping one fails the instance's lifecycle hook and costs
@@ -36,6 +36,7 @@ EXEMPT_CREATORS = frozenset(
     }
 )
 _GLOB_CHARACTERS = frozenset("*?[")
+_REQUESTER = "freeze"  # in a member account's CloudTrail, the reads of the freeze check and sweep
 
 
 def enforce(deployment_id: str, target: Target) -> dict[str, Any]:
@@ -50,7 +51,7 @@ def enforce(deployment_id: str, target: Target) -> dict[str, Any]:
         freezes = _check_failed(deployment_id, target, exc)
     if not freezes:
         return {**result, "outcome": "not_frozen"}
-    outcome = _decide(codedeploy.get(deployment_id), target, freezes)
+    outcome = _decide(codedeploy.get(deployment_id, target.place, _REQUESTER), target, freezes)
     return {**result, "freezes": [str(f) for f in freezes], **outcome}
 
 
@@ -66,8 +67,20 @@ def sweep() -> dict[str, Any]:
     with ThreadPoolExecutor(max_workers=MAX_PARALLEL_CALLS) as pool:
         listed = dict(zip(targets, pool.map(_in_flight, targets), strict=True))
         ids = [deployment_id for found in listed.values() for deployment_id in found]
-        statuses = {status["deploymentId"]: status for status in _described(ids)}
-        pairs = [(statuses[d], target) for target, found in listed.items() for d in found if d in statuses]
+        by_place: dict[Place, list[str]] = {}
+        for target, found in listed.items():
+            by_place.setdefault(target.place, []).extend(found)
+        statuses = {
+            (status["deploymentId"], place): status
+            for place, found in by_place.items()
+            for status in _described(found, place)
+        }
+        pairs = [
+            (statuses[(d, target.place)], target)
+            for target, found in listed.items()
+            for d in found
+            if (d, target.place) in statuses
+        ]
         outcomes = list(pool.map(lambda pair: _swept(pair[0], pair[1], targets[pair[1]]), pairs))
     summary = {
         "outcome": "swept",
@@ -89,40 +102,49 @@ def _swept(deployment: DeploymentStatus, target: Target, freezes: list[Freeze]) 
 
 def _expand(freezes: list[Freeze]) -> dict[Target, list[Freeze]]:
     """The allowed groups the freezes cover, each with its freezes; globs are expanded against
-    ListApplications and ListDeploymentGroups (only the applications that a glob and the allowlist can
-    match are listed)."""
+    ListApplications and ListDeploymentGroups in the account and region they name (only the
+    applications that a glob and the allowlist can match are listed). A glob over accounts or
+    regions (a calendar's `arn:aws:codedeploy:*:…`) is not expanded: the START check still applies it."""
     config = settings.get()
-    named = {Target.parse(f.target) for f in freezes if not _GLOB_CHARACTERS & set(f.target)}
-    globs = [f.target for f in freezes if _GLOB_CHARACTERS & set(f.target)]
-    candidates = {target for target in named if target is not None}
-    if globs:
+    candidates: set[Target] = set()
+    globs: dict[Place, list[str]] = {}  # where -> the application globs to list there
+    for freeze in freezes:
+        if (pattern := Target.parse(freeze.target, globs=True)) is None:
+            continue
+        if not _GLOB_CHARACTERS & set(freeze.target):
+            candidates.add(pattern)
+        else:
+            globs.setdefault(pattern.place, []).append(pattern.application)
+    # The allowlist's application parts, of application/group and ARN globs alike.
+    allowed = [pattern.rpartition(":")[2].split("/")[0] for pattern in config.allowed_deployment_groups]
+    for place, application_globs in globs.items():
         try:
-            # Only applications that both a freeze glob and the allowlist can match are listed.
-            allowed = [pattern.split("/")[0] for pattern in config.allowed_deployment_groups]
             applications = [
                 name
-                for name in codedeploy.applications()
-                if any(fnmatchcase(name, glob.split("/")[0]) for glob in globs)
+                for name in codedeploy.applications(service.allowed_place(place), _REQUESTER)
+                if any(fnmatchcase(name, glob) for glob in application_globs)
                 and any(fnmatchcase(name, pattern) for pattern in allowed)
             ]
             with ThreadPoolExecutor(max_workers=MAX_PARALLEL_CALLS) as pool:
-                for application, groups in zip(
-                    applications, pool.map(codedeploy.groups, applications), strict=True
-                ):
-                    candidates.update(Target(application, group) for group in groups)
+                found = pool.map(lambda name, at=place: codedeploy.groups(name, at, _REQUESTER), applications)
+                for application, groups in zip(applications, found, strict=True):
+                    candidates.update(Target(application, group, place) for group in groups)
         except StopDeploymentError as exc:
-            logger.error("Freeze sweep: the groups could not be listed", extra={"problem": str(exc)})
+            logger.error(
+                "Freeze sweep: the groups could not be listed",
+                extra={"where": str(place), "problem": str(exc)},
+            )
             count("FreezeChecksFailed")
     return {
         target: covering
         for target in sorted(candidates)
-        if config.allows(target) and (covering := [f for f in freezes if f.covers(target)])
+        if service.may_act(target) and (covering := [f for f in freezes if f.covers(target)])
     }
 
 
 def _in_flight(target: Target) -> list[str]:
     try:
-        return codedeploy.list_in_flight(target)
+        return codedeploy.list_in_flight(target, _REQUESTER)
     except StopDeploymentError as exc:
         logger.warning(
             "Freeze sweep: a group could not be listed", extra={"target": str(target), "problem": str(exc)}
@@ -130,9 +152,9 @@ def _in_flight(target: Target) -> list[str]:
         return []
 
 
-def _described(deployment_ids: list[str]) -> list[DeploymentStatus]:
+def _described(deployment_ids: list[str], place: Place) -> list[DeploymentStatus]:
     try:
-        return codedeploy.get_many(deployment_ids)
+        return codedeploy.get_many(deployment_ids, place, _REQUESTER)
     except StopDeploymentError as exc:
         logger.error("Freeze sweep: the deployments could not be read", extra={"problem": str(exc)})
         count("FreezeChecksFailed")
@@ -144,7 +166,7 @@ def _decide(deployment: DeploymentStatus, target: Target, freezes: list[Freeze])
     config = settings.get()
     deployment_id = deployment["deploymentId"]
     extra = {"deploymentId": deployment_id, "target": str(target), "freezes": [str(f) for f in freezes]}
-    actual = Target(deployment["applicationName"], deployment["deploymentGroupName"])
+    actual = Target(deployment["applicationName"], deployment["deploymentGroupName"], target.place)
     if actual != target:  # the event is not CodeDeploy's word: its group decides nothing
         logger.warning("START event names another group", extra={**extra, "actual": str(actual)})
         return {"outcome": "group_mismatch"}

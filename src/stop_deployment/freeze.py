@@ -14,7 +14,6 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, TypeVar
 
 import boto3
@@ -30,7 +29,7 @@ from .errors import (
     FreezeStoreUnavailable,
 )
 from .observability import count, logger
-from .target import Target
+from .target import HOME, Target
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
@@ -59,7 +58,7 @@ class Freeze:
         return f"{self.by} froze {self.target} until {self.until}: {self.reason}"
 
     def covers(self, target: Target) -> bool:
-        return fnmatchcase(str(target), self.target)
+        return settings.covers(self.target, target)
 
     def listed(self) -> dict[str, str]:
         """The freeze as GET /freezes and Slack show it."""
@@ -78,7 +77,7 @@ def freezes_on(target: Target) -> list[Freeze]:
         {
             name
             for pattern, names in settings.get().freeze_calendars
-            if fnmatchcase(str(target), pattern)
+            if settings.covers(pattern, target)
             for name in names
         }
     )
@@ -189,9 +188,15 @@ def _kept(pattern: str, freeze: ledger.Item) -> Freeze:
 
 
 def set_freeze(pattern: str, until: datetime, reason: str, by: str) -> Freeze:
-    """Freeze `pattern` (application/group, globs allowed) from now until `until`, replacing any freeze
-    kept on the same pattern, and announce it. A group without globs must be one the allowlist admits:
-    a freeze there would stop nothing."""
+    """Freeze `pattern` (application/group or a group's ARN, globs allowed in the names) from now until
+    `until`, replacing any freeze kept on the same pattern, and announce it. Its account and region
+    must be where the function may act, and a group without globs one the allowlist admits: a freeze
+    elsewhere would stop nothing."""
+    glob = Target.parse(pattern, globs=True)
+    if glob is not None and glob.place != HOME:
+        from . import accounts
+
+        accounts.check_allowed(glob.place)
     target = Target.parse(pattern)
     if target is not None and not settings.get().allows(target):
         raise DeploymentGroupNotAllowed(

@@ -154,6 +154,15 @@ def describe_deployment(
     return codedeploy.get(deployment_id, allowed_place(place), requester)
 
 
+def may_act(target: Target) -> bool:
+    """Whether the function may stop deployments in the group: its account and region, and the allowlist."""
+    try:
+        located = Target(target.application, target.group, allowed_place(target.place))
+    except DeploymentGroupNotAllowed:  # AccountNotAllowed
+        return False
+    return settings.get().allows(located)
+
+
 def allowed_place(place: Place) -> Place:
     """`place`, located (HOME however spelled); AccountNotAllowed, before any call, outside the bounds."""
     if place == HOME:

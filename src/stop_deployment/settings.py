@@ -6,11 +6,10 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from typing import Any, Literal, TypeVar
 
 from .errors import ConfigurationError
-from .target import ACCOUNT_PATTERN, HOME, REGION_PATTERN, Target
+from .target import ACCOUNT_PATTERN, REGION_PATTERN, Place, Target
 
 T = TypeVar("T")
 MAX_FREEZE_MINUTES = 7 * 24 * 60  # a freeze always ends
@@ -120,19 +119,21 @@ class Settings:
         """Whether ALLOWED_DEPLOYMENT_GROUPS admits the group: `*` admits any; `application/group` globs
         admit the function's own account and region's groups; ARN globs admit groups by their ARN
         (`target` is located: HOME stands for the function's own account and region)."""
-        if self.allows_every_group:
-            return True
-        names = [str(target)] if target.place == HOME else []
-        if any(pattern.startswith("arn:") for pattern in self.allowed_deployment_groups):
-            from . import accounts  # only for ARN patterns: a group's ARN needs the function's account
-
-            names.append(target.arn(accounts.home()))
-        return any(
-            fnmatchcase(name, pattern)
-            for pattern in self.allowed_deployment_groups
-            for name in names
-            if pattern == "*" or pattern.startswith("arn:") == name.startswith("arn:")
+        return self.allows_every_group or any(
+            covers(pattern, target) for pattern in self.allowed_deployment_groups
         )
+
+
+def covers(pattern: str, target: Target) -> bool:
+    """Whether a glob of ALLOWED_DEPLOYMENT_GROUPS, FREEZE_CALENDARS or a freeze covers the group
+    (Target.matches); the function's own account is looked up only for an ARN glob and a short name."""
+
+    def home() -> Place:
+        from . import accounts  # not at import: accounts reads these settings
+
+        return accounts.home()
+
+    return target.matches(pattern, home)
 
 
 def load(environ: Mapping[str, str]) -> Settings:
@@ -327,9 +328,10 @@ def _freeze_calendars(raw: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     mapping = _json_object(raw, "FREEZE_CALENDARS", example)
     parsed = []
     for pattern, names in mapping.items():
-        if "/" not in pattern:
+        if ":deploymentgroup:" not in pattern if pattern.startswith("arn:") else "/" not in pattern:
             raise ConfigurationError(
-                f"FREEZE_CALENDARS keys look like application/group (globs allowed); got {pattern!r}"
+                "FREEZE_CALENDARS keys look like application/group or a deployment group's ARN (globs "
+                f"allowed); got {pattern!r}"
             )
         valid = (
             isinstance(names, list)

@@ -18,7 +18,7 @@ import fastjsonschema
 
 from .errors import InvalidRequest
 from .settings import MAX_FREEZE_MINUTES
-from .target import ACCOUNT_PATTERN, HOME, NAME_GLOB, REGION_PATTERN, Place
+from .target import ACCOUNT_PATTERN, HOME, NAME_GLOB, REGION_PATTERN, Place, Target
 
 EXAMPLE_DEPLOYMENT_ID = "d-LGUMS25CC"
 EXAMPLE_REQUEST = f'{{"deploymentId": "{EXAMPLE_DEPLOYMENT_ID}", "autoRollbackEnabled": true}}'
@@ -112,12 +112,13 @@ def parse_place(fields: dict[str, Any]) -> Place:
     return accounts.located(Place(account or "", region or ""))
 
 
-def parse_freeze_target(application: str, group: str) -> str:
-    """`application/group` for a freeze, `*` allowed in either; InvalidRequest naming the part."""
+def parse_freeze_target(application: str, group: str, place: Place = HOME) -> str:
+    """The pattern of a freeze, `*` allowed in either name: `application/group` in the function's own
+    account and region, the group's ARN in another `place`. InvalidRequest naming the part."""
     for field, name in (("application", application), ("group", group)):
         if not NAME_GLOB.fullmatch(name):
             raise invalid_field(field)
-    return f"{application}/{group}"
+    return str(Target(application, group, place))
 
 
 def parse_freeze_request(payload: object, now: datetime) -> tuple[datetime, str]:

@@ -1,7 +1,8 @@
-"""Fixtures of the Slack tests that run the function as in Lambda (AWS_LAMBDA_FUNCTION_NAME set, so it
-hands slow work over to itself): test_slack_deferred_*.py and test_slack_confirm_*.py. A module that
-defines a fixture of the same name keeps its own (test_slack.py's and test_slack_freezes.py's
-chatops answer in the request)."""
+"""Fixtures shared by integration modules: the Slack tests that run the function as in Lambda
+(AWS_LAMBDA_FUNCTION_NAME set, so it hands slow work over to itself: test_slack_deferred_*.py and
+test_slack_confirm_*.py; a module that defines a fixture of the same name keeps its own, as
+test_slack.py's and test_slack_freezes.py's chatops answer in the request), and the organisation's
+member accounts (test_organisation*.py)."""
 
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -9,8 +10,18 @@ from typing import Any
 
 import pytest
 
+from local import fake_codedeploy
+from local.fake_aws import sts
 from local.slack import ResponseUrl, response_url
-from local.world import SLACK_SECRET_PARAM, seed_slack_secret
+from local.world import (
+    ACCOUNT_B,
+    ACCOUNT_C,
+    ACCOUNT_NO_ROLE,
+    EU_REGION,
+    SLACK_SECRET_PARAM,
+    seed_member_accounts,
+    seed_slack_secret,
+)
 from tests.slack_world import FUNCTION, Slack
 
 
@@ -52,3 +63,13 @@ def confirm_chatops(deployments: Any, configure: Any, slack_urls: Slack) -> Slac
 def confirming(confirm_chatops: Slack, loop: str) -> Slack:
     """ChatOps with the ledger (where prompts are kept) and the notification topic."""
     return confirm_chatops
+
+
+@pytest.fixture
+def organisation(deployments: Any, configure: Any) -> None:
+    """The home world and the member accounts; the function may act in all three, in both regions.
+    No STS or CodeDeploy call recorded yet."""
+    seed_member_accounts()
+    configure(ALLOWED_ACCOUNTS=f"{ACCOUNT_B},{ACCOUNT_C},{ACCOUNT_NO_ROLE}", ALLOWED_REGIONS=EU_REGION)
+    sts.clear_calls()
+    fake_codedeploy.clear_calls()

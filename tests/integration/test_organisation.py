@@ -26,7 +26,6 @@ from local.world import (
     SLACK_SECRET_PARAM,
     load_event,
     member_role_arn,
-    seed_member_accounts,
     seed_slack_secret,
     status_in,
     status_of,
@@ -39,15 +38,6 @@ C_GROUP = f"arn:aws:codedeploy:{EU_REGION}:{ACCOUNT_C}:deploymentgroup:payments/
 B_GROUP = f"arn:aws:codedeploy:us-east-1:{ACCOUNT_B}:deploymentgroup:checkout/prod"
 NO_ROLE_GROUP = f"arn:aws:codedeploy:us-east-1:{ACCOUNT_NO_ROLE}:deploymentgroup:orders/prod"
 HOME_IN_FLIGHT = (IN_FLIGHT_ID, QUEUED_ID, OTHER_TEAM_ID)
-
-
-@pytest.fixture
-def organisation(deployments: Any, configure: Callable[..., None]) -> None:
-    """The home world and the member accounts; the function may act in all three, in both regions."""
-    seed_member_accounts()
-    configure(ALLOWED_ACCOUNTS=f"{ACCOUNT_B},{ACCOUNT_C},{ACCOUNT_NO_ROLE}", ALLOWED_REGIONS=EU_REGION)
-    sts.clear_calls()
-    fake_codedeploy.clear_calls()
 
 
 def assumed() -> list[tuple[str, str]]:

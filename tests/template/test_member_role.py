@@ -380,12 +380,11 @@ def test_deployment_rule_forwards_the_states_the_central_rules_take(member_templ
         DEPLOYMENT_RULE_ID
     ]["EventPattern"]
 
-    for state in ("STOP", "SUCCESS", "FAILURE"):
+    for state in ("START", "STOP", "SUCCESS", "FAILURE"):
         assert pattern_matches(pattern, _deployment_event(state))
-    for state in ("START", "READY"):  # freezes hold the central account's groups only
-        assert not pattern_matches(pattern, _deployment_event(state))
+    assert not pattern_matches(pattern, _deployment_event("READY"))
     assert not pattern_matches(
-        pattern, _deployment_event("STOP", "CodeDeploy Instance State-change Notification")
+        pattern, _deployment_event("START", "CodeDeploy Instance State-change Notification")
     )
     assert not pattern_matches(pattern, _alarm_event(f"{PREFIX}checkout-5xx", "ALARM"))
 

@@ -348,20 +348,24 @@ def test_bus_policy_admits_what_member_accounts_forward(
         assert [target["Arn"] for target in rule["Targets"]] == [policy["Statement"]["Resource"]]
 
 
-def test_start_rule_takes_this_accounts_deployments_only_even_with_allowed_accounts(
+def test_start_rule_takes_the_allowed_accounts_forwarded_deployments_and_no_others(
     cfn_template: dict[str, Any],
 ) -> None:
-    # Freezes hold this account's groups only: a START forwarded from a member account (which
-    # member-role.yaml does not forward anyway) must not reach the freeze check.
+    # A forwarded event keeps the account it happened in, so the START rule's account pin must
+    # name the allowed accounts, or the freezes would never see their deployments start.
     start = load_event("codedeploy-state-change-start.json")
 
+    alone = resources_of_type(cfn_template, "AWS::Events::Rule")[START_RULE_ID]["EventPattern"]
     rules = resources_of_type(cfn_template, "AWS::Events::Rule", AllowedAccounts=ALLOWED_ACCOUNTS)
     pattern = rules[START_RULE_ID]["EventPattern"]
 
-    assert pattern["account"] == [ACCOUNT_ID]
+    assert alone["account"] == [ACCOUNT_ID]
+    assert pattern == {**alone, "account": [ACCOUNT_ID, *ALLOWED_ACCOUNTS.split(",")]}
     assert pattern_matches(pattern, start)
     for account in ALLOWED_ACCOUNTS.split(","):
-        assert not pattern_matches(pattern, _forwarded(start, account))
+        assert pattern_matches(pattern, _forwarded(start, account))
+        assert not pattern_matches(alone, _forwarded(start, account))
+    assert not pattern_matches(pattern, _forwarded(start, "999999999999"))
 
 
 def test_forwarded_alarms_and_deployment_ends_reach_the_same_rules_as_this_accounts(

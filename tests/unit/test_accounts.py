@@ -1,6 +1,7 @@
 """Where the function may act (ALLOWED_ACCOUNTS, ALLOWED_REGIONS, ARN globs in the allowlist) and the
 STS session names that carry the requester into a member account's CloudTrail."""
 
+import json
 import re
 
 import pytest
@@ -9,8 +10,9 @@ from hypothesis import strategies as st
 
 from stop_deployment import accounts
 from stop_deployment.errors import AccountNotAllowed, ConfigurationError
-from stop_deployment.settings import load
+from stop_deployment.settings import covers, load
 from stop_deployment.target import HOME, Place, Target
+from stop_deployment.triggers.slack.command import FreezeGroup, Unfreeze, parse
 
 OWN = "arn:aws:lambda:us-east-1:123456789012:function:stop-deployment"
 B, C = "222222222222", "333333333333"
@@ -145,3 +147,30 @@ def test_the_session_name_carries_the_requester_as_sts_allows(requester: str | N
 @given(st.one_of(st.none(), st.text(max_size=300)))
 def test_any_requester_gives_a_session_name_sts_accepts(requester: str | None) -> None:
     assert re.fullmatch(r"[\w+=,.@-]{2,64}", accounts.session_name(requester), re.ASCII)
+
+
+B_PROD = f"arn:aws:codedeploy:us-east-1:{B}:deploymentgroup:*/prod"
+
+
+def test_freezes_name_a_member_accounts_groups_by_arn_in_calendars_and_slack() -> None:
+    config = load({"FREEZE_CALENDARS": json.dumps({B_PROD: ["b-freeze"], "*/prod": ["here"]})})
+    frozen = parse(f"freeze {B_PROD} 2h launch in B")
+
+    assert config.freeze_calendars == ((B_PROD, ("b-freeze",)), ("*/prod", ("here",)))
+    assert frozen == FreezeGroup(B_PROD, 120, "launch in B")
+    assert parse(f"unfreeze {B_PROD}") == Unfreeze(B_PROD)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "target", "covered"),
+    [
+        (B_PROD, Target("checkout", "prod", Place(B, "us-east-1")), True),
+        (B_PROD, Target("checkout", "prod", Place(B, "eu-west-1")), False),
+        (B_PROD, Target("checkout", "prod"), False),
+        ("*/prod", Target("checkout", "prod", Place(B, "us-east-1")), False),  # short: this account only
+        ("*/prod", Target("checkout", "prod"), True),
+        ("arn:aws:codedeploy:*:*:deploymentgroup:*/prod", Target("checkout", "prod"), True),  # by its ARN
+    ],
+)
+def test_a_freeze_covers_groups_by_the_allowlists_rule(pattern: str, target: Target, covered: bool) -> None:
+    assert covers(pattern, target) is covered

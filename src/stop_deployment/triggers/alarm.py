@@ -220,9 +220,7 @@ def handle(parse: Parser, event: dict[str, Any], context: "LambdaContext") -> di
     if settings.get().alarm_freeze_minutes and counts.get("stop_requested"):
         from .. import freeze  # after the stops: the freeze costs them nothing
 
-        # Freezes hold the function's own groups only: START events of other accounts are not enforced.
-        home_groups = [t for t in found if t.place == HOME and settings.get().allows(t)]
-        freeze.freeze_after_alarm(alarm.name, home_groups)
+        freeze.freeze_after_alarm(alarm.name, [t for t in found if service.may_act(t)])
     retry = [o["deploymentId"] for o in outcomes if o.get("retryable")] + [
         r["target"] for r in reports if r.get("retryable")
     ]

@@ -10,9 +10,9 @@ follow-up that CodeDeploy or DynamoDB cannot serve now is left to the sweep rath
 from typing import TYPE_CHECKING, Any
 
 from .. import settings
-from ..errors import InvalidRequest
+from ..errors import AccountNotAllowed, InvalidRequest
 from ..observability import logger
-from ..target import Target
+from ..target import HOME, Place, Target
 from ..validation import check
 
 if TYPE_CHECKING:
@@ -44,10 +44,18 @@ SCHEMA = {
 }
 
 
-def _ours(event: dict[str, Any], context: "LambdaContext") -> bool:
-    """Whether the event comes from this function's account and region (a bus can forward others')."""
-    _, _, _, region, account, *_ = context.invoked_function_arn.split(":") + [""] * 6
-    return str(event.get("account", account)) == account and str(event.get("region", region)) == region
+def _where(event: dict[str, Any]) -> Place | None:
+    """Where the deployment runs: HOME, an allowed account and region whose member accounts forward
+    their events here (member-role.yaml), or None for anywhere else (a bus may forward others')."""
+    account, region = event.get("account"), event.get("region")
+    if account is None and region is None:
+        return HOME
+    from .. import accounts
+
+    try:
+        return accounts.check_allowed(Place(str(account or ""), str(region or "")))
+    except AccountNotAllowed:
+        return None
 
 
 def recognise(event: Any) -> bool | None:
@@ -63,12 +71,14 @@ def handle(_: bool, event: dict[str, Any], context: "LambdaContext") -> dict[str
     deployment_id, state = detail["deploymentId"], detail["state"]
     result = {"deploymentId": deployment_id, "state": state}
     if state == "START":
-        if not _ours(event, context):
-            logger.info("START event from another account or region ignored", extra=result)
+        place = _where(event)
+        if place is None:
+            logger.info("START event from an account or region not allowed: ignored", extra=result)
             return {**result, "outcome": "other_account"}
-        target = Target.parse(f"{detail.get('application', '')}/{detail.get('deploymentGroup', '')}")
-        if target is None:
+        named = Target.parse(f"{detail.get('application', '')}/{detail.get('deploymentGroup', '')}")
+        if named is None:
             raise InvalidRequest("a START event must name its application and deploymentGroup")
+        target = named.at(place)
         from .. import enforcement  # loaded only for START events (cold start of the other ways in)
 
         checked = {**result, **enforcement.enforce(deployment_id, target)}

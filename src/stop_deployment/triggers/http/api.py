@@ -40,9 +40,7 @@ def stop_by_path(request: HttpRequest, path: dict[str, str]) -> dict[str, Any]:
         raise InvalidRequest(
             f"deploymentId in the body ({body_id}) does not match the path ({deployment_id})"
         )
-    in_query = parse_place(
-        {key: request.query[key] for key in ("accountId", "region") if key in request.query}
-    )
+    in_query = _query_place(request)
     if HOME not in (place, in_query) and place != in_query:
         raise InvalidRequest("the query string and the body name different accounts or regions")
     return _stopped(request, deployment_id, auto_rollback, place if place != HOME else in_query)
@@ -63,7 +61,7 @@ def _stopped(
 
 def freeze(request: HttpRequest, path: dict[str, str]) -> dict[str, Any]:
     """PUT /freezes/{application}/{group}: freeze the group (or a glob of groups) for a while."""
-    pattern = _freeze_target(path)
+    pattern = _freeze_target(request, path)
     until, reason = parse_freeze_request(request.json(), datetime.now(UTC))
     from ... import freeze  # only the freeze routes load the freeze code
 
@@ -73,7 +71,7 @@ def freeze(request: HttpRequest, path: dict[str, str]) -> dict[str, Any]:
 
 def unfreeze(request: HttpRequest, path: dict[str, str]) -> dict[str, Any]:
     """DELETE /freezes/{application}/{group}: lift the freeze set on exactly that group or glob."""
-    pattern = _freeze_target(path)
+    pattern = _freeze_target(request, path)
     from ... import freeze
 
     lifted = freeze.lift_freeze(pattern, request.requester or "an unidentified caller")
@@ -88,6 +86,12 @@ def list_freezes(_: HttpRequest, __: dict[str, str]) -> dict[str, Any]:
     return json_response(200, {"freezes": found, "problems": problems})
 
 
-def _freeze_target(path: dict[str, str]) -> str:
-    """The path's application/group (URL-decoded: a client may send * as %2A)."""
-    return parse_freeze_target(unquote(path["application"]), unquote(path["group"]))
+def _freeze_target(request: HttpRequest, path: dict[str, str]) -> str:
+    """The path's application/group (URL-decoded: a client may send * as %2A), in the account and
+    region the query string names (?accountId=…&region=…), if any."""
+    place = _query_place(request)
+    return parse_freeze_target(unquote(path["application"]), unquote(path["group"]), place)
+
+
+def _query_place(request: HttpRequest) -> Place:
+    return parse_place({key: request.query[key] for key in ("accountId", "region") if key in request.query})

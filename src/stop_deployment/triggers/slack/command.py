@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from ...errors import InvalidRequest
 from ...settings import MAX_FREEZE_MINUTES
 from ...target import HOME, Place, Target
-from ...validation import is_deployment_id, normalize_deployment_id, parse_freeze_target, parse_place
+from ...validation import is_deployment_id, normalize_deployment_id, parse_place
 
 _ROLLBACK_FLAGS = {"--rollback": True, "--no-rollback": False}
 # Options that take a value (`--account 111122223333` or `--account=111122223333`): where to act.
@@ -118,11 +118,13 @@ def _freeze_command(verb: str, words: list[str]) -> Command:
         return ListFreezes() if not words else Help("`freezes` takes nothing after it.")
     if not words:
         return Help(f"Say which group: {_FREEZE_USAGE}." if verb == "freeze" else "Say which group.")
-    application, _, group = words[0].partition("/")
-    try:
-        pattern = parse_freeze_target(application, group)
-    except InvalidRequest:
-        return Help(f"`{escape(words[0])}` is not application/group (letters, digits, +=,.@_- or *).")
+    glob = Target.parse(words[0], globs=True)
+    if glob is None:
+        return Help(
+            f"`{escape(words[0])}` is not application/group (letters, digits, +=,.@_- or *) or a "
+            "deployment group's ARN."
+        )
+    pattern = str(glob)
     if verb == "unfreeze":
         return Unfreeze(pattern) if len(words) == 1 else Help("`unfreeze` takes only application/group.")
     if len(words) < 3:
