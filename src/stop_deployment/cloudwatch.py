@@ -39,13 +39,7 @@ def alarm_tags(alarm_arn: str, place: Place = HOME, requester: str | None = None
 
             reader = accounts.client("cloudwatch", place, requester)
         tags = reader.list_tags_for_resource(ResourceARN=alarm_arn).get("Tags", [])
-    except StopDeploymentError as exc:
-        logger.warning(
-            "Could not read the alarm's tags",
-            extra={"alarmArn": alarm_arn, "error": type(exc).__name__, "detail": str(exc)},
-        )
-        return None
-    except (ClientError, BotoCoreError) as exc:
+    except (ClientError, BotoCoreError, StopDeploymentError) as exc:  # the last: its account not reached
         logger.warning(
             "Could not read the alarm's tags",
             extra={"alarmArn": alarm_arn, "awsErrorCode": error_code(exc), "detail": str(exc)},
