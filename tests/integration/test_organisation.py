@@ -26,6 +26,7 @@ from local.world import (
     SLACK_SECRET_PARAM,
     load_event,
     member_role_arn,
+    received_notifications,
     seed_slack_secret,
     status_in,
     status_of,
@@ -321,3 +322,15 @@ def test_slack_stops_a_deployment_in_another_account_and_region(
     ((role, session),) = assumed()  # the stop and the status after it share the session
     assert role == member_role_arn(ACCOUNT_C)
     assert "U0789IJKL" in session  # the Slack user, in the member account's CloudTrail
+
+
+def test_the_notification_names_the_account_that_could_not_be_reached_and_why(
+    organisation: None, loop: str, lambda_context: Any, configure: Callable[..., None]
+) -> None:
+    fan_out_alarm(configure, lambda_context)
+
+    (note,) = received_notifications(loop)
+    description = json.loads(note["Message"])["content"]["description"]
+    assert NO_ROLE_GROUP in description
+    assert f"Could not assume the role StopDeploymentMember in account {ACCOUNT_NO_ROLE}" in description
+    assert f"`{C_PAYMENTS_ID}` in payments/prod (account {ACCOUNT_C}, {EU_REGION})" in description
