@@ -2,6 +2,7 @@
 
 The SAM translator turns the template into CloudFormation (see conftest.py); `Evaluator` then works
 out the intrinsic functions for chosen parameter values, as CloudFormation would. Not a test module.
+It also holds the IAM actions, and the roles' statements that the test_iam_*.py modules share.
 """
 
 import json
@@ -12,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from cfnlint.decode import decode  # type: ignore[import-untyped]
+
+from stop_deployment.ledger import FREEZES_KEY
+from stop_deployment.triggers.slack.confirm import PREFIX as CONFIRMATION_PREFIX
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
@@ -118,6 +122,45 @@ QUERY = "dynamodb:Query"
 DELETE_ITEM = "dynamodb:DeleteItem"
 INVOKE_FUNCTION = "lambda:InvokeFunction"
 PUBLISH = "sns:Publish"
+
+# The roles' inline statements as role_statements gives them, that the test_iam_* modules share.
+# The stop ledger, on the stack's own table only (no index): the stop function records stops (a
+# conditional put, on any key: the freezes item and confirmation prompts are first put too), reads
+# any one item (the freezes, a prompt, a stop for Slack's status command), and updates only the one
+# item that holds the set freezes and the confirmation prompts.
+RECORD_STOPS = {"Effect": "Allow", "Action": [PUT_ITEM], "Resource": [f"{TABLE_ID}.Arn"]}
+READ_LEDGER_ITEMS = {"Effect": "Allow", "Action": [GET_ITEM], "Resource": [f"{TABLE_ID}.Arn"]}
+SET_FREEZES_AND_CLAIM_CONFIRMATIONS = {
+    "Effect": "Allow",
+    "Action": [UPDATE_ITEM],
+    "Resource": [f"{TABLE_ID}.Arn"],
+    "Condition": {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [FREEZES_KEY, CONFIRMATION_PREFIX + "*"]}
+    },
+}
+STOP_ROLE_LEDGER = [RECORD_STOPS, READ_LEDGER_ITEMS, SET_FREEZES_AND_CLAIM_CONFIRMATIONS]
+# With Slack: the work handed over to an asynchronous invocation of the stop function itself.
+DEFER_SLACK_WORK_TO_ITSELF = {"Effect": "Allow", "Action": [INVOKE_FUNCTION], "Resource": [STOP_FUNCTION_ARN]}
+# What SAM adds to each role for the EventInvokeConfig's on-failure destination.
+SEND_FAILURES = {"Effect": "Allow", "Action": [SEND_MESSAGE], "Resource": [f"{QUEUE_ID}.Arn"]}
+# Notifications to the stack's own topic, and its key used through SNS only.
+PUBLISH_TO_OWN_TOPIC = {"Effect": "Allow", "Action": [PUBLISH], "Resource": [NOTIFY_TOPIC_ID]}
+ENCRYPT_FOR_OWN_TOPIC = {
+    "Effect": "Allow",
+    "Action": sorted([GENERATE_DATA_KEY, DECRYPT]),
+    "Resource": [f"{NOTIFY_KEY_ID}.Arn"],
+    "Condition": {"StringEquals": {"kms:ViaService": "sns.eu-west-1.amazonaws.com"}},
+}
+# Globs (e.g. */prod) expanded into groups, by the freeze sweep and discovery: every application of
+# the account and region (ListApplications has no resource type).
+LIST_APPLICATIONS_ANYWHERE = {"Effect": "Allow", "Action": [LIST_APPLICATIONS], "Resource": ["*"]}
+LIST_GROUPS_OF_APPLICATIONS = {
+    "Effect": "Allow",
+    "Action": [LIST_GROUPS],
+    "Resource": [APPLICATION_ARN_PREFIX + "*"],
+}
+# Alarm freezes: the alarms in ALARM (on "*": composite alarms are listed only so).
+READ_ALARMS_IN_ALARM = {"Effect": "Allow", "Action": [DESCRIBE_ALARMS], "Resource": ["*"]}
 
 NO_VALUE = object()  # what Ref AWS::NoValue evaluates to: the item or key disappears
 

@@ -3,7 +3,8 @@ for the sweep and for the manual freezes set, lifted and listed through the API.
 
 The manual-freeze routes themselves are checked with the other routes (test_http_api.py); START, the
 other way freezes are enforced, with the stop function's rules (test_alarm_routing.py); the roles'
-statements one by one in test_iam.py.
+statements one by one in the test_iam_*.py modules (the freezes' reads in
+test_iam_deployments_and_alarms.py, the ledger's in test_iam_ledger_and_topic.py).
 """
 
 import json

@@ -1,7 +1,7 @@
 """template.yaml's security properties, as rules over the whole transformed stack.
 
 The other modules here pin both roles' statements exactly for chosen parameters, with the
-wildcard-free actions, the queue and KMS conditions and the managed policy ARNs (test_iam.py); the
+wildcard-free actions, the queue and KMS conditions and the managed policy ARNs (test_iam_*.py); the
 Lambda permissions (test_alarm_routing.py, test_http_api.py) and the queue policy; and the bounded
 reserved concurrency (a parameter with MaxValue), the asynchronous retries with the on-failure
 queue, the rules' retries and dead letters, the log groups' retention and the API's access log
@@ -321,7 +321,7 @@ def test_every_key_in_the_stack_is_the_accounts_own_and_rotated(
     cfn_template: dict[str, Any], parameters: dict[str, str]
 ) -> None:
     # A key policy is the only thing that lets anyone use a KMS key: here only this account (whose
-    # IAM policies then grant the use, see test_iam.py), and no service, no other account, no "*".
+    # IAM policies then grant the use, see test_iam_*.py), and no service, no other account, no "*".
     keys = resources_of_type(cfn_template, "AWS::KMS::Key", **parameters)
 
     assert set(keys) == (set() if parameters.get("NotifyTopicArn") else {NOTIFY_KEY_ID})

@@ -2,7 +2,7 @@
 (test_parameters.py): the stop function handing its Slack work to an asynchronous invocation of
 itself, and the ledger calls of the status command and the confirmation prompts, call by call.
 
-The roles' statements one by one are in test_iam.py.
+The roles' statements one by one are in the test_iam_*.py modules, Slack's in test_iam_slack.py.
 """
 
 import tomllib
