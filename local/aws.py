@@ -2,7 +2,8 @@
 
 # The suffix is the service id in upper case, spaces as underscores ("Secrets Manager"). moto's server
 # answers every service on its one port: DynamoDB, SNS and Lambda (the function's asynchronous invokes of
-# itself, queued by local.fake_aws.lambda_) for the function, SQS for the demo, STS too.
+# itself, queued by local.fake_aws.lambda_) for the function, SQS for the demo, STS (the member roles,
+# local.fake_aws.sts) and IAM (where local.world creates them).
 LOCAL_SERVICES = (
     "CODEDEPLOY",
     "CLOUDWATCH",
@@ -13,6 +14,7 @@ LOCAL_SERVICES = (
     "LAMBDA",
     "SQS",
     "STS",
+    "IAM",
 )
 
 

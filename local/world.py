@@ -271,9 +271,7 @@ def member_client(service: str, account: str, region: str = "us-east-1") -> Any:
     environment points at), whether or not the member role is there; for seeding and reading back."""
     if "MOTO_ACCOUNT_ID" in os.environ:  # moto would put every request, assumed roles' too, in that one
         raise RuntimeError("MOTO_ACCOUNT_ID is set: moto puts every request in that one account")
-    made: Any = boto3.client(  # type: ignore[call-overload]
-        service, region_name=region, endpoint_url=_local_endpoint(service)
-    )
+    made: Any = boto3.client(service, region_name=region)  # type: ignore[call-overload]
 
     def act_in_account(request: Any, **_: Any) -> None:
         request.headers[_MOTO_ACCOUNT_HEADER] = account
@@ -281,15 +279,6 @@ def member_client(service: str, account: str, region: str = "us-east-1") -> Any:
     # A client's event hooks are its own: other clients keep acting in the home account.
     made.meta.events.register("before-sign", act_in_account)
     return made
-
-
-def _local_endpoint(service: str) -> str | None:
-    """Where `service` is: None (boto3's own choice: mock_aws() intercepts it, or the environment points
-    it) unless the environment points the local server's services but not this one (local.aws leaves IAM
-    out): then the server's URL, which answers every service, never the real AWS."""
-    if os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}"):
-        return None
-    return os.environ.get("AWS_ENDPOINT_URL_STS") or None
 
 
 def status_in(deployment_id: str, account: str, region: str = "us-east-1") -> str:

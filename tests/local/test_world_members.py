@@ -198,8 +198,7 @@ def test_through_a_real_server_the_world_is_the_same(local_server: str) -> None:
 
 
 def test_through_a_real_server_iam_goes_to_the_server_too(local_server: str) -> None:
-    # local.aws points the function's services at the server, not IAM: member_client sends it there
-    # anyway, never to the real IAM.
+    # local.aws points IAM at the server too (the member roles are made there), never the real IAM.
     client = world.member_client("iam", world.ACCOUNT_B)
 
     assert client.meta.endpoint_url == local_server
