@@ -3,7 +3,6 @@ clients: in-process under mock_aws() and through the threaded server."""
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -13,7 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from local import fake_aws, fake_codedeploy, world
+from local import fake_aws, world
 from local.fake_aws import ssm as fake_ssm
 
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
@@ -242,20 +241,9 @@ def test_composite_alarms_only_when_asked_for_as_real_cloudwatch(cloudwatch: Any
 # --- through the threaded server -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def server_url() -> Iterator[str]:
-    server, url = fake_codedeploy.start_server()  # the whole local AWS: installs fake_aws too
-    # Outside mock_aws() nothing resets moto's (process-wide) state between tests.
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).close()
-    try:
-        yield url
-    finally:
-        server.stop()
-
-
-def test_through_a_real_server_calendars_faults_and_alarm_filters(server_url: str) -> None:
-    ssm = boto3.client("ssm", endpoint_url=server_url, config=NO_RETRIES)
-    cloudwatch = boto3.client("cloudwatch", endpoint_url=server_url)
+def test_through_a_real_server_calendars_faults_and_alarm_filters(local_server: str) -> None:
+    ssm = boto3.client("ssm", endpoint_url=local_server, config=NO_RETRIES)
+    cloudwatch = boto3.client("cloudwatch", endpoint_url=local_server)
     fake_ssm.set_calendar_state("prod-freeze", "CLOSED")
     fake_ssm.inject_error("GetCalendarState", "ThrottlingException")
     put_alarm(cloudwatch, "kill-switch-firing", "ALARM")

@@ -5,8 +5,6 @@ under mock_aws() and through the threaded server, and world.deliver_invocations 
 from __future__ import annotations
 
 import json
-import urllib.request
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -14,7 +12,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local import aws, fake_aws, fake_codedeploy, world
+from local import fake_aws, world
 from local.context import LambdaContext
 from local.fake_aws import lambda_ as fake_lambda
 from local.fake_aws.lambda_ import Invocation
@@ -284,22 +282,7 @@ def test_deliver_invocations_runs_the_function_by_default(client: LambdaClient) 
 # --- through the threaded server -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def server_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    server, url = fake_codedeploy.start_server()  # the whole local AWS: installs fake_aws too
-    # Outside mock_aws() nothing resets moto's (process-wide) state, nor ours, between tests.
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).close()
-    fake_aws.reset()
-    for name, value in aws.environment(url).items():  # as demo, serve and bench point the function
-        monkeypatch.setenv(name, value)
-    try:
-        yield url
-    finally:
-        server.stop()
-        fake_aws.reset()
-
-
-def test_through_a_real_server_invokes_are_queued_faults_raised_and_delivered(server_url: str) -> None:
+def test_through_a_real_server_invokes_are_queued_faults_raised_and_delivered(local_server: str) -> None:
     # A client with no endpoint_url: AWS_ENDPOINT_URL_LAMBDA (local.aws) points it at the server.
     client: LambdaClient = boto3.client("lambda", config=NO_RETRIES)
     fake_lambda.inject_error("Invoke", "TooManyRequestsException", http_status=429)
