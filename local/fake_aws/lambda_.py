@@ -26,6 +26,8 @@ from urllib.parse import unquote
 
 from moto.awslambda.responses import LambdaResponse
 
+from local.fake_aws.faults import Fault, Faults
+
 OPERATION = "Invoke"  # the one operation this stand-in answers (and fails)
 
 
@@ -37,17 +39,9 @@ class Invocation:
     payload: Any  # the JSON payload, parsed ({} when none was sent, as Lambda passes it)
 
 
-@dataclass
-class _Fault:
-    code: str
-    http_status: int
-    message: str | None
-    remaining: int  # -1: forever
-
-
 _LOCK = threading.Lock()  # moto's threaded server answers on several threads
 _QUEUE: list[Invocation] = []
-_FAULTS: list[_Fault] = []
+_FAULTS = Faults()
 
 
 # --- control --------------------------------------------------------------------------------------------
@@ -72,32 +66,17 @@ def inject_error(
     """
     if operation != OPERATION:
         raise ValueError(f"the local Lambda fails only {OPERATION}, not {operation!r}")
-    if times == 0 or times < -1:
-        raise ValueError("times must be positive or -1")
-    with _LOCK:
-        _FAULTS.append(_Fault(code, http_status, message, times))
+    _FAULTS.add(code, http_status, message, times, "times")
 
 
 def reset() -> None:
     """Forget queued invocations and injected faults."""
     with _LOCK:
         _QUEUE.clear()
-        _FAULTS.clear()
+    _FAULTS.clear()
 
 
 # --- the patch ------------------------------------------------------------------------------------------
-
-
-def _take_fault() -> _Fault | None:
-    with _LOCK:
-        if not _FAULTS:
-            return None
-        fault = _FAULTS[0]
-        if fault.remaining > 0:
-            fault.remaining -= 1
-            if fault.remaining == 0:
-                _FAULTS.remove(fault)
-        return fault
 
 
 def _function_arn(self: LambdaResponse, name_or_arn: str) -> str:
@@ -106,7 +85,7 @@ def _function_arn(self: LambdaResponse, name_or_arn: str) -> str:
     return f"arn:{self.partition}:lambda:{self.region}:{self.current_account}:function:{name_or_arn}"
 
 
-def _fault_message(self: LambdaResponse, fault: _Fault, function_name: str) -> str:
+def _fault_message(self: LambdaResponse, fault: Fault, function_name: str) -> str:
     if fault.message is not None:
         return fault.message
     if fault.code == "AccessDeniedException":
@@ -149,7 +128,7 @@ def _invoke(orig: Callable[[LambdaResponse], Any]) -> Callable[..., Any]:
             return orig(self)
         # .../functions/{FunctionName}/invocations, the name URL-encoded (an ARN's colons), as moto reads it
         function_name = unquote(self.path.split("?", 1)[0].rstrip("/").rsplit("/", 2)[-2])
-        fault = _take_fault()
+        fault = _FAULTS.take()
         if fault is not None:
             return _error(fault.code, _fault_message(self, fault, function_name), fault.http_status)
         raw = self.body or "{}"

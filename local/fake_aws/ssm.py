@@ -22,6 +22,7 @@ from moto.ssm.exceptions import InvalidDocument, ValidationException
 from moto.ssm.models import SimpleSystemManagerBackend, ssm_backends
 from moto.ssm.responses import SimpleSystemManagerResponse
 
+from local.fake_aws.faults import Faults
 from local.fake_codedeploy.patches import error_response
 
 CalendarState = Literal["OPEN", "CLOSED"]
@@ -33,18 +34,9 @@ class Call:
     params: dict[str, Any]
 
 
-@dataclass
-class _Fault:
-    operation: str
-    code: str
-    http_status: int
-    message: str | None
-    remaining: int  # -1: forever
-
-
 _LOCK = threading.Lock()  # moto's threaded server answers on several threads
 _CALLS: list[Call] = []
-_FAULTS: list[_Fault] = []
+_FAULTS = Faults()
 
 
 # --- control --------------------------------------------------------------------------------------------
@@ -79,17 +71,14 @@ def inject_error(
 ) -> None:
     """Fail the next ``times`` calls of ``operation`` (API name, e.g. GetCalendarState) with ``code``
     (-1: until reset()), as ``fake_codedeploy.inject_error`` does for CodeDeploy."""
-    if times == 0 or times < -1:
-        raise ValueError("times must be positive or -1")
-    with _LOCK:
-        _FAULTS.append(_Fault(operation, code, http_status, message, times))
+    _FAULTS.add(code, http_status, message, times, "times", operation=operation)
 
 
 def reset() -> None:
     """Forget recorded calls and injected faults (not moto's state, calendars included)."""
     with _LOCK:
         _CALLS.clear()
-        _FAULTS.clear()
+    _FAULTS.clear()
 
 
 # --- the patch ------------------------------------------------------------------------------------------
@@ -121,18 +110,6 @@ def _get_calendar_state(self: SimpleSystemManagerResponse) -> ActionResult:
     return ActionResult({"State": "OPEN" if set(states) == {"OPEN"} else "CLOSED", "AtTime": at_time})
 
 
-def _take_fault(operation: str) -> _Fault | None:
-    with _LOCK:
-        for fault in _FAULTS:
-            if fault.operation == operation:
-                if fault.remaining > 0:
-                    fault.remaining -= 1
-                    if fault.remaining == 0:
-                        _FAULTS.remove(fault)
-                return fault
-    return None
-
-
 def _params(self: SimpleSystemManagerResponse) -> dict[str, Any]:
     # moto parses SSM's JSON body per parameter (no ``self.params``): read it whole, once.
     try:
@@ -149,7 +126,7 @@ def _call_action(orig: Callable[[SimpleSystemManagerResponse], Any]) -> Callable
         operation = self._get_action() or ""
         with _LOCK:
             _CALLS.append(Call(operation, _params(self)))
-        fault = _take_fault(operation)
+        fault = _FAULTS.take(operation=operation)
         if fault is None:
             return orig(self)
         message = fault.message or f"{fault.code} injected by local.fake_aws"

@@ -33,6 +33,8 @@ from moto.iam.exceptions import NotFoundException
 from moto.iam.models import iam_backends
 from moto.sts.responses import TokenResponse
 
+from local.fake_aws.faults import Fault, Faults
+
 OPERATION = "AssumeRole"  # the one operation this stand-in records (and fails)
 DEFAULT_DURATION_SECONDS = 3600  # STS's default when DurationSeconds is not sent
 # arn:{partition}:iam::{account}:role/{path/}{name}: the account whose IAM must hold the role.
@@ -50,18 +52,9 @@ class AssumeRoleCall:
     at: float  # time.time() when it arrived
 
 
-@dataclass
-class _Fault:
-    code: str
-    http_status: int
-    message: str | None
-    remaining: int  # -1: forever
-    role_arn: str | None  # None: any role
-
-
 _LOCK = threading.Lock()  # moto's threaded server answers on several threads
 _CALLS: list[AssumeRoleCall] = []
-_FAULTS: list[_Fault] = []
+_FAULTS = Faults()
 _latency = 0.0  # seconds every AssumeRole sleeps before answering (set_latency)
 
 
@@ -94,10 +87,7 @@ def inject_error(
 
     Faults apply in the order injected: a call takes the first one that matches its role ARN.
     """
-    if count == 0 or count < -1:
-        raise ValueError("count must be positive or -1")
-    with _LOCK:
-        _FAULTS.append(_Fault(code, http_status, message, count, role_arn))
+    _FAULTS.add(code, http_status, message, count, "count", **({"role_arn": role_arn} if role_arn else {}))
 
 
 def set_latency(seconds: float) -> None:
@@ -116,23 +106,11 @@ def reset() -> None:
     global _latency
     with _LOCK:
         _CALLS.clear()
-        _FAULTS.clear()
         _latency = 0.0
+    _FAULTS.clear()
 
 
 # --- the patch ------------------------------------------------------------------------------------------
-
-
-def _take_fault(role_arn: str) -> _Fault | None:
-    with _LOCK:
-        for fault in _FAULTS:
-            if fault.role_arn in (None, role_arn):
-                if fault.remaining > 0:
-                    fault.remaining -= 1
-                    if fault.remaining == 0:
-                        _FAULTS.remove(fault)
-                return fault
-    return None
 
 
 def _role_exists(role_arn: str) -> bool:
@@ -154,7 +132,7 @@ def _caller_arn(self: TokenResponse) -> str:
     return str(arn)
 
 
-def _fault_message(fault: _Fault) -> str:
+def _fault_message(fault: Fault) -> str:
     if fault.message is not None:
         return fault.message
     if fault.code == "Throttling":
@@ -193,7 +171,7 @@ def _assume_role(orig: Callable[[TokenResponse], Any]) -> Callable[..., Any]:
             delay = _latency
         if delay:
             time.sleep(delay)  # outside the lock: other calls arrive and answer meanwhile
-        fault = _take_fault(role_arn)
+        fault = _FAULTS.take(role_arn=role_arn)
         if fault is not None:
             return _error(fault.code, _fault_message(fault), fault.http_status)
         if not _role_exists(role_arn):
