@@ -154,13 +154,22 @@ def describe_deployment(
     return codedeploy.get(deployment_id, allowed_place(place), requester)
 
 
+def allowed_target(target: Target) -> Target:
+    """The group located (HOME however spelled) if the function may stop deployments there; else, before
+    any call, AccountNotAllowed (its account or region) or DeploymentGroupNotAllowed (the allowlist)."""
+    located = Target(target.application, target.group, allowed_place(target.place))
+    if not settings.get().allows(located):
+        raise DeploymentGroupNotAllowed(f"{target} is not in ALLOWED_DEPLOYMENT_GROUPS")
+    return located
+
+
 def may_act(target: Target) -> bool:
-    """Whether the function may stop deployments in the group: its account and region, and the allowlist."""
+    """Whether the function may stop deployments in the group (allowed_target, as a yes or no)."""
     try:
-        located = Target(target.application, target.group, allowed_place(target.place))
-    except DeploymentGroupNotAllowed:  # AccountNotAllowed
+        allowed_target(target)
+    except DeploymentGroupNotAllowed:  # AccountNotAllowed too
         return False
-    return settings.get().allows(located)
+    return True
 
 
 def allowed_place(place: Place) -> Place:
@@ -248,9 +257,7 @@ def _allowed(reports: dict[Target, TargetReport], caller: Caller) -> list[tuple[
     allowed = []
     for target in reports:
         try:
-            located = Target(target.application, target.group, allowed_place(target.place))
-            if not settings.get().allows(located):
-                raise DeploymentGroupNotAllowed(f"{target} is not in ALLOWED_DEPLOYMENT_GROUPS")
+            located = allowed_target(target)
         except DeploymentGroupNotAllowed as exc:  # AccountNotAllowed too
             _mark_failed(reports[target], exc)
             logger.warning("Target refused", extra={"target": str(target), **caller.details})

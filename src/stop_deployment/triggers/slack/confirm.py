@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ... import codedeploy, ledger, service, settings
-from ...errors import DeploymentGroupNotAllowed, StopDeploymentError
+from ...errors import StopDeploymentError
 from ...observability import logger
 from ...results import DeploymentStatus
 from ...service import ROLLBACK_CREATOR
@@ -44,8 +44,7 @@ def prompt(sender: Sender, asked: command.StopDeployment | command.StopGroup) ->
             "(STOPS_TABLE); nothing was done. SLACK_CONFIRM=never stops without asking."
         )
     target, found = _in_flight(asked, caller(sender, None).requester)
-    if not config.allows(target):
-        raise DeploymentGroupNotAllowed(f"{target} is not in ALLOWED_DEPLOYMENT_GROUPS")
+    service.allowed_target(target)
     if not found:
         what = (
             f"`{asked.deployment_id}` was not"
@@ -118,7 +117,7 @@ def _in_flight(
         target = Target(
             asked.target.application, asked.target.group, service.allowed_place(asked.target.place)
         )
-        in_flight = codedeploy.list_in_flight(target, requester) if settings.get().allows(target) else []
+        in_flight = codedeploy.list_in_flight(target, requester) if service.may_act(target) else []
         listed = codedeploy.get_many(in_flight, target.place, requester)
     return target, [d for d in listed if d.get("creator") != ROLLBACK_CREATOR]
 
