@@ -4,7 +4,6 @@ otherwise than the real service (its own name, beside ``local.fake_codedeploy``)
 - ``ssm.py``: GetCalendarState (moto has none), answered from the calendars ``set_calendar_state``
   defines; every SSM call recorded; errors injected;
 - ``cloudwatch.py``: DescribeAlarms applying every filter given (moto applies only the first);
-- ``faults.py``: the injected failures the local SSM, Lambda and STS share;
 - ``lambda_.py``: asynchronous Invoke (``InvocationType="Event"``) of any function, queued without
   running it (moto would need Docker): ``take_invocations()``, or ``local.world.deliver_invocations()``
   to run the function on each; errors injected;

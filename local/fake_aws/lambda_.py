@@ -26,7 +26,7 @@ from urllib.parse import unquote
 
 from moto.awslambda.responses import LambdaResponse
 
-from local.fake_aws.faults import Fault, Faults
+from local.faults import Fault, Faults
 
 OPERATION = "Invoke"  # the one operation this stand-in answers (and fails)
 

@@ -22,8 +22,8 @@ from moto.ssm.exceptions import InvalidDocument, ValidationException
 from moto.ssm.models import SimpleSystemManagerBackend, ssm_backends
 from moto.ssm.responses import SimpleSystemManagerResponse
 
-from local.fake_aws.faults import Faults
 from local.fake_codedeploy.patches import error_response
+from local.faults import Faults
 
 CalendarState = Literal["OPEN", "CLOSED"]
 

@@ -33,7 +33,7 @@ from moto.iam.exceptions import NotFoundException
 from moto.iam.models import iam_backends
 from moto.sts.responses import TokenResponse
 
-from local.fake_aws.faults import Fault, Faults
+from local.faults import Fault, Faults
 
 OPERATION = "AssumeRole"  # the one operation this stand-in records (and fails)
 DEFAULT_DURATION_SECONDS = 3600  # STS's default when DurationSeconds is not sent

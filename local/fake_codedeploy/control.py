@@ -22,7 +22,7 @@ from moto.server import ThreadedMotoServer
 from local import fake_aws
 from local.fake_codedeploy import lifecycle
 from local.fake_codedeploy.patches import ID_RE, install
-from local.fake_codedeploy.state import ALL_STATUSES, LOCK, STATE, TERMINAL_STATUSES, Call, Fault, State
+from local.fake_codedeploy.state import ALL_STATUSES, LOCK, STATE, TERMINAL_STATUSES, Call, State
 
 if TYPE_CHECKING:
     from mypy_boto3_codedeploy import CodeDeployClient
@@ -70,10 +70,7 @@ def inject_error(
 
     ``match`` limits it to calls whose parameters include these, e.g. {"deploymentId": "d-…"}.
     """
-    if times == 0 or times < -1:
-        raise ValueError("times must be positive or -1")
-    with LOCK:
-        STATE.faults.append(Fault(operation, code, http_status, message, times, match))
+    STATE.faults.add(code, http_status, message, times, "times", operation=operation, **(match or {}))
 
 
 def set_latency(seconds: float, operation: str | None = None) -> None:

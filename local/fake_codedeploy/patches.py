@@ -33,7 +33,8 @@ from moto.core.exceptions import InvalidNextTokenException, JsonRESTError
 from moto.core.responses import ActionResult
 
 from local.fake_codedeploy import lifecycle
-from local.fake_codedeploy.state import ALL_STATUSES, LOCK, STATE, TERMINAL_STATUSES, Call, Fault
+from local.fake_codedeploy.state import ALL_STATUSES, LOCK, STATE, TERMINAL_STATUSES, Call
+from local.faults import Fault
 
 ID_RE = re.compile(r"^d-[A-Z0-9]{9}$")
 
@@ -61,19 +62,6 @@ def _page(items: list[Any], token: str | None) -> tuple[list[Any], str | None]:
     return items[start:end], (str(end) if end < len(items) else None)
 
 
-def _take_fault(operation: str, params: dict[str, Any]) -> Fault | None:
-    with LOCK:
-        for fault in STATE.faults:
-            matches = all(params.get(key) == value for key, value in (fault.match or {}).items())
-            if fault.operation == operation and matches:
-                if fault.remaining > 0:
-                    fault.remaining -= 1
-                    if fault.remaining == 0:
-                        STATE.faults.remove(fault)
-                return fault
-    return None
-
-
 def _fault_message(fault: Fault, response: CodeDeployResponse) -> str:
     if fault.message is not None:
         return fault.message
@@ -81,8 +69,9 @@ def _fault_message(fault: Fault, response: CodeDeployResponse) -> str:
         role = (
             f"arn:{response.partition}:sts::{response.current_account}:assumed-role/local-kill-switch/local"
         )
+        operation = fault.match["operation"]
         return (
-            f"User: {role} is not authorized to perform: codedeploy:{fault.operation} on resource: * "
+            f"User: {role} is not authorized to perform: codedeploy:{operation} on resource: * "
             "because no identity-based policy allows the action"
         )
     return f"{fault.code} injected by local.fake_codedeploy"
@@ -255,7 +244,7 @@ def _call_action(orig: Callable[[CodeDeployResponse], Any]) -> Callable[..., Any
             delay = STATE.latency.get(operation, STATE.latency.get(None, 0.0))
         if delay:
             time.sleep(delay)
-        fault = _take_fault(operation, params)
+        fault = STATE.faults.take(**{**params, "operation": operation})
         if fault is None:
             return orig(self)
         return error_response(self, fault.code, _fault_message(fault, self), fault.http_status)

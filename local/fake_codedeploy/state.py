@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from local.faults import Faults
+
 if TYPE_CHECKING:
     from mypy_boto3_codedeploy.literals import DeploymentStatusType
 
@@ -29,16 +31,6 @@ class Call:
 
 
 @dataclass
-class Fault:
-    operation: str
-    code: str
-    http_status: int
-    message: str | None
-    remaining: int  # -1: forever
-    match: dict[str, Any] | None  # only calls whose parameters include these
-
-
-@dataclass
 class Transition:
     """A change the service makes on its own later: a stop landing, a rollback ending."""
 
@@ -51,7 +43,7 @@ class Transition:
 @dataclass
 class State:
     calls: list[Call] = field(default_factory=list)
-    faults: list[Fault] = field(default_factory=list)
+    faults: Faults = field(default_factory=Faults)  # by operation and parameters
     latency: dict[str | None, float] = field(default_factory=dict)  # by operation; None: every one
     page_size: int | None = None  # list operations' items per page; None: all
     pending: list[Transition] = field(default_factory=list)

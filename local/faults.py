@@ -1,13 +1,15 @@
-"""Injected failures, one mechanism for the local SSM, Lambda and STS: a fault answers the next calls
-it matches with an AWS error, `remaining` times (-1: until cleared), in the order faults were added.
+"""Injected failures, one mechanism for every local stand-in (CodeDeploy, SSM, Lambda, STS): a fault
+answers the next calls it matches with an AWS error, `remaining` times (-1: until cleared), in the
+order faults were added.
 
-Each fake keeps one `Faults` and answers a taken fault in its own service's error protocol.
+Each stand-in keeps one `Faults` and answers a taken fault in its own service's error protocol.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -16,7 +18,7 @@ class Fault:
     http_status: int
     message: str | None
     remaining: int  # -1: forever
-    match: dict[str, str] = field(default_factory=dict)  # the call's fields it is for; {}: every call
+    match: dict[str, Any] = field(default_factory=dict)  # the call's fields it is for; {}: every call
 
 
 class Faults:
@@ -27,7 +29,7 @@ class Faults:
         self._faults: list[Fault] = []
 
     def add(
-        self, code: str, http_status: int, message: str | None, times: int, times_name: str, **match: str
+        self, code: str, http_status: int, message: str | None, times: int, times_name: str, **match: Any
     ) -> None:
         """Fail the next `times` calls whose fields equal `match` (the caller's own name for `times`
         in the error)."""
@@ -36,7 +38,7 @@ class Faults:
         with self._lock:
             self._faults.append(Fault(code, http_status, message, times, match))
 
-    def take(self, **call: str) -> Fault | None:
+    def take(self, **call: Any) -> Fault | None:
         """The first fault that matches this call, counted down (and dropped when spent), or None."""
         with self._lock:
             for fault in self._faults:
